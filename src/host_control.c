@@ -1,0 +1,121 @@
+/*
+ * IHostControl: what the host hands to ICLRRuntimeHost::SetHostControl. It offers the
+ * CLR one manager, the memory manager, and says E_NOINTERFACE to every other one, so
+ * the CLR keeps its own task, thread-pool, I/O, sync, assembly, GC, security and policy
+ * handling.
+ */
+#include "hostmem_private.h"
+
+struct host_control {
+    IHostControl           IHostControl_iface;
+    LONG                   ref;
+    struct memory_manager *manager; /* holds a reference; this object lives in its heap */
+};
+
+static const IHostControlVtbl host_control_vtbl;
+
+static inline struct host_control *impl_from_IHostControl(IHostControl *iface)
+{
+    return CONTAINING_RECORD(iface, struct host_control, IHostControl_iface);
+}
+
+static HRESULT WINAPI host_control_QueryInterface(IHostControl *iface, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!riid)
+        return E_INVALIDARG;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IHostControl)) {
+        *ppv = iface;
+        IHostControl_AddRef(iface);
+        return S_OK;
+    }
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI host_control_AddRef(IHostControl *iface)
+{
+    struct host_control *control = impl_from_IHostControl(iface);
+    return (ULONG)InterlockedIncrement(&control->ref);
+}
+
+static ULONG WINAPI host_control_Release(IHostControl *iface)
+{
+    struct host_control *control = impl_from_IHostControl(iface);
+    LONG ref = InterlockedDecrement(&control->ref);
+
+    if (!ref) {
+        struct memory_manager *manager = control->manager;
+
+        hm_manager_heap_free(manager, control);
+        IHostMemoryManager_Release(hm_memory_manager_iface(manager));
+    }
+    return (ULONG)ref;
+}
+
+static HRESULT WINAPI host_control_GetHostManager(IHostControl *iface, REFIID riid, void **object)
+{
+    struct host_control *control = impl_from_IHostControl(iface);
+
+    if (!object)
+        return E_INVALIDARG;
+    *object = NULL;
+    if (!riid)
+        return E_INVALIDARG;
+    if (IsEqualIID(riid, &IID_IHostMemoryManager)) {
+        IHostMemoryManager *manager = hm_memory_manager_iface(control->manager);
+        IHostMemoryManager_AddRef(manager);
+        *object = manager;
+        return S_OK;
+    }
+    return E_NOINTERFACE;
+}
+
+static HRESULT WINAPI host_control_SetAppDomainManager(IHostControl *iface, DWORD domain_id, IUnknown *domain_manager)
+{
+    (void)iface;
+    (void)domain_id;
+    (void)domain_manager;
+    return S_OK;
+}
+
+static const IHostControlVtbl host_control_vtbl = {
+    host_control_QueryInterface,
+    host_control_AddRef,
+    host_control_Release,
+    host_control_GetHostManager,
+    host_control_SetAppDomainManager,
+};
+
+struct memory_manager *hm_memory_manager_from_unknown(IUnknown *object)
+{
+    if (object && ((IHostControl *)object)->lpVtbl == &host_control_vtbl)
+        return impl_from_IHostControl((IHostControl *)object)->manager;
+    return hm_memory_manager_from_manager_iface(object);
+}
+
+HRESULT WINAPI HostMemCreateHostControl(const HOSTMEM_CONFIG *config, IHostControl **ppHostControl)
+{
+    struct memory_manager *manager;
+    struct host_control *control;
+    hm_settings settings;
+    HRESULT hr;
+
+    if (!ppHostControl)
+        return E_POINTER;
+    *ppHostControl = NULL;
+    if (FAILED(hr = hm_settings_from_config(config, &settings)))
+        return hr;
+    if (FAILED(hr = hm_memory_manager_create(&settings, &manager)))
+        return hr;
+    if (!(control = hm_manager_heap_alloc(manager, sizeof(*control)))) {
+        IHostMemoryManager_Release(hm_memory_manager_iface(manager));
+        return E_OUTOFMEMORY;
+    }
+    control->IHostControl_iface.lpVtbl = &host_control_vtbl;
+    control->ref = 1;
+    control->manager = manager; /* takes over the creation reference */
+    *ppHostControl = &control->IHostControl_iface;
+    return S_OK;
+}

@@ -1,0 +1,17 @@
+/*
+ * The few HRESULTs the portable core returns, without windows.h. The values are
+ * Windows' own (winerror.h), so the DLL passes them through unchanged.
+ */
+#ifndef HOSTMEM_HRESULTS_H
+#define HOSTMEM_HRESULTS_H
+
+#include <stdint.h>
+
+typedef int32_t hm_hresult;
+
+#define HM_S_OK          ((hm_hresult)0)
+#define HM_E_FAIL        ((hm_hresult)0x80004005u)
+#define HM_E_OUTOFMEMORY ((hm_hresult)0x8007000Eu)
+#define HM_E_INVALIDARG  ((hm_hresult)0x80070057u)
+
+#endif /* HOSTMEM_HRESULTS_H */

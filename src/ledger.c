@@ -1,0 +1,487 @@
+/*
+ * The books of virtual memory; see ledger.h for the design.
+ */
+#include "ledger.h"
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "sync.h"
+
+/* Windows reserves address space in 64 KiB granules; a region never shares one. */
+#define GRANULE_SHIFT 16
+#define LEAF_BITS     10
+#define MID_BITS      10
+#define TOP_BITS      11 /* 16 + 10 + 10 + 11 = 47 bits: all of x64 user space */
+#define LEAF_SLOTS    (1u << LEAF_BITS)
+#define MID_SLOTS     (1u << MID_BITS)
+#define TOP_SLOTS     (1u << TOP_BITS)
+#define INDEX_BITS    (TOP_BITS + MID_BITS + LEAF_BITS)
+
+typedef struct radix_leaf { _Atomic(hm_region *) slot[LEAF_SLOTS]; } radix_leaf;
+typedef struct radix_mid  { _Atomic(radix_leaf *) leaf[MID_SLOTS]; } radix_mid;
+
+struct hm_region {
+    hm_lock    lock;       /* orders every change of this region's pages with the OS call */
+    bool       live;
+    uintptr_t  base;
+    uintptr_t  end;
+    size_t     npages;
+    size_t     committed;  /* pages set in bits */
+    unsigned   page_shift;
+    uint64_t  *bits;       /* one bit per page; &inline_bits for small regions */
+    uint64_t   inline_bits;
+    hm_region *next_free;
+    hm_region *next_record; /* every record ever made, for hm_ledger_destroy */
+};
+
+struct hm_ledger {
+    hm_allocator allocator;
+    size_t       page_size;
+    unsigned     page_shift;
+    hm_lock      lock; /* radix writers, the free list, the record list */
+    hm_region   *free_records;
+    hm_region   *records;
+    _Atomic(uint64_t) committed;
+    _Atomic(uint64_t) peak;
+    _Atomic(uint64_t) reserved;
+    _Atomic(size_t)   regions;
+    _Atomic(size_t)   overhead;
+    _Atomic(radix_mid *) top[TOP_SLOTS];
+};
+
+static void *ledger_alloc(hm_ledger *ledger, size_t bytes)
+{
+    void *p = hm_alloc(&ledger->allocator, bytes);
+    if (p)
+        atomic_fetch_add_explicit(&ledger->overhead, bytes, memory_order_relaxed);
+    return p;
+}
+
+static void ledger_free(hm_ledger *ledger, void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    hm_free(&ledger->allocator, p);
+    atomic_fetch_sub_explicit(&ledger->overhead, bytes, memory_order_relaxed);
+}
+
+static size_t bitmap_words(size_t npages) { return (npages + 63) / 64; }
+
+hm_ledger *hm_ledger_create(const hm_allocator *allocator, size_t page_size)
+{
+    hm_ledger *ledger;
+    unsigned shift = 0;
+
+    if (!allocator || page_size < 4096 || page_size > ((size_t)1 << GRANULE_SHIFT) ||
+        (page_size & (page_size - 1)))
+        return NULL;
+    while (((size_t)1 << shift) < page_size)
+        shift++;
+
+    ledger = hm_alloc(allocator, sizeof(*ledger));
+    if (!ledger)
+        return NULL;
+    memset(ledger, 0, sizeof(*ledger));
+    ledger->allocator  = *allocator;
+    ledger->page_size  = page_size;
+    ledger->page_shift = shift;
+    hm_lock_init(&ledger->lock);
+    atomic_store(&ledger->overhead, sizeof(*ledger));
+    return ledger;
+}
+
+size_t hm_ledger_page_size(const hm_ledger *ledger) { return ledger->page_size; }
+
+/* --- radix table --- */
+
+static _Atomic(hm_region *) *radix_slot(hm_ledger *ledger, uintptr_t addr)
+{
+    uintptr_t g = addr >> GRANULE_SHIFT;
+    radix_mid *mid;
+    radix_leaf *leaf;
+
+    if (g >> (INDEX_BITS - 1) >> 1) /* split shift: INDEX_BITS may equal the width of g */
+        return NULL;
+    mid = atomic_load_explicit(&ledger->top[g >> (MID_BITS + LEAF_BITS)], memory_order_acquire);
+    if (!mid)
+        return NULL;
+    leaf = atomic_load_explicit(&mid->leaf[(g >> LEAF_BITS) & (MID_SLOTS - 1)], memory_order_acquire);
+    if (!leaf)
+        return NULL;
+    return &leaf->slot[g & (LEAF_SLOTS - 1)];
+}
+
+static hm_region *radix_get(hm_ledger *ledger, uintptr_t addr)
+{
+    _Atomic(hm_region *) *slot = radix_slot(ledger, addr);
+    return slot ? atomic_load_explicit(slot, memory_order_acquire) : NULL;
+}
+
+/* Under ledger->lock. Makes sure the nodes for addr exist; false when out of memory
+   or when addr lies outside the indexed address space. */
+static bool radix_make_path(hm_ledger *ledger, uintptr_t addr)
+{
+    uintptr_t g = addr >> GRANULE_SHIFT;
+    radix_mid *mid;
+    radix_leaf *leaf;
+    _Atomic(radix_leaf *) *leaf_ref;
+
+    if (g >> (INDEX_BITS - 1) >> 1)
+        return false;
+    mid = atomic_load_explicit(&ledger->top[g >> (MID_BITS + LEAF_BITS)], memory_order_relaxed);
+    if (!mid) {
+        if (!(mid = ledger_alloc(ledger, sizeof(*mid))))
+            return false;
+        memset(mid, 0, sizeof(*mid));
+        atomic_store_explicit(&ledger->top[g >> (MID_BITS + LEAF_BITS)], mid, memory_order_release);
+    }
+    leaf_ref = &mid->leaf[(g >> LEAF_BITS) & (MID_SLOTS - 1)];
+    if (!atomic_load_explicit(leaf_ref, memory_order_relaxed)) {
+        if (!(leaf = ledger_alloc(ledger, sizeof(*leaf))))
+            return false;
+        memset(leaf, 0, sizeof(*leaf));
+        atomic_store_explicit(leaf_ref, leaf, memory_order_release);
+    }
+    return true;
+}
+
+/* Under ledger->lock: clears the slots of [base, end) that still name region. */
+static void radix_unlink(hm_ledger *ledger, hm_region *region, uintptr_t base, uintptr_t end)
+{
+    uintptr_t addr;
+
+    for (addr = base & ~(((uintptr_t)1 << GRANULE_SHIFT) - 1); addr < end; addr += (uintptr_t)1 << GRANULE_SHIFT) {
+        _Atomic(hm_region *) *slot = radix_slot(ledger, addr);
+        hm_region *expected = region;
+        if (slot)
+            atomic_compare_exchange_strong_explicit(slot, &expected, NULL, memory_order_release, memory_order_relaxed);
+        if (addr + ((uintptr_t)1 << GRANULE_SHIFT) < addr)
+            break; /* top of the address space */
+    }
+}
+
+/* --- commit charge --- */
+
+bool hm_ledger_charge(hm_ledger *ledger, uint64_t bytes, uint64_t ceiling)
+{
+    uint64_t now = atomic_load_explicit(&ledger->committed, memory_order_relaxed);
+    uint64_t peak;
+
+    do {
+        if (bytes > ceiling || now > ceiling - bytes)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(&ledger->committed, &now, now + bytes,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    now += bytes;
+    peak = atomic_load_explicit(&ledger->peak, memory_order_relaxed);
+    while (peak < now &&
+           !atomic_compare_exchange_weak_explicit(&ledger->peak, &peak, now, memory_order_relaxed, memory_order_relaxed))
+        ;
+    return true;
+}
+
+void hm_ledger_uncharge(hm_ledger *ledger, uint64_t bytes)
+{
+    atomic_fetch_sub_explicit(&ledger->committed, bytes, memory_order_relaxed);
+}
+
+uint64_t hm_ledger_committed_bytes(const hm_ledger *ledger)
+{
+    return atomic_load_explicit(&((hm_ledger *)ledger)->committed, memory_order_relaxed);
+}
+
+uint64_t hm_ledger_peak_committed_bytes(const hm_ledger *ledger)
+{
+    return atomic_load_explicit(&((hm_ledger *)ledger)->peak, memory_order_relaxed);
+}
+
+uint64_t hm_ledger_reserved_bytes(const hm_ledger *ledger)
+{
+    return atomic_load_explicit(&((hm_ledger *)ledger)->reserved, memory_order_relaxed);
+}
+
+size_t hm_ledger_region_count(const hm_ledger *ledger)
+{
+    return atomic_load_explicit(&((hm_ledger *)ledger)->regions, memory_order_relaxed);
+}
+
+size_t hm_ledger_overhead_bytes(const hm_ledger *ledger)
+{
+    return atomic_load_explicit(&((hm_ledger *)ledger)->overhead, memory_order_relaxed);
+}
+
+/* --- region records --- */
+
+static void region_free_bits(hm_ledger *ledger, hm_region *region)
+{
+    if (region->bits && region->bits != &region->inline_bits)
+        ledger_free(ledger, region->bits, bitmap_words(region->npages) * sizeof(uint64_t));
+    region->bits = NULL;
+}
+
+static void region_recycle(hm_ledger *ledger, hm_region *region)
+{
+    hm_lock_acquire(&ledger->lock);
+    region->next_free = ledger->free_records;
+    ledger->free_records = region;
+    hm_lock_release(&ledger->lock);
+}
+
+hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes)
+{
+    size_t npages;
+    uint64_t *bits;
+    hm_region *region;
+
+    if (!bytes || bytes > SIZE_MAX - (ledger->page_size - 1))
+        return NULL;
+    npages = (bytes + ledger->page_size - 1) >> ledger->page_shift;
+
+    if (npages > 64) {
+        bits = ledger_alloc(ledger, bitmap_words(npages) * sizeof(uint64_t));
+        if (!bits)
+            return NULL;
+        memset(bits, 0, bitmap_words(npages) * sizeof(uint64_t));
+    } else {
+        bits = NULL;
+    }
+
+    hm_lock_acquire(&ledger->lock);
+    region = ledger->free_records;
+    if (region)
+        ledger->free_records = region->next_free;
+    hm_lock_release(&ledger->lock);
+
+    if (!region) {
+        if (!(region = ledger_alloc(ledger, sizeof(*region)))) {
+            if (bits)
+                ledger_free(ledger, bits, bitmap_words(npages) * sizeof(uint64_t));
+            return NULL;
+        }
+        memset(region, 0, sizeof(*region));
+        hm_lock_init(&region->lock);
+        hm_lock_acquire(&ledger->lock);
+        region->next_record = ledger->records;
+        ledger->records = region;
+        hm_lock_release(&ledger->lock);
+    }
+
+    /* A reader from the record's previous life may still hold its lock. */
+    hm_lock_acquire(&region->lock);
+    region->live = false;
+    region->base = region->end = 0;
+    region->npages = npages;
+    region->page_shift = ledger->page_shift;
+    region->committed = 0;
+    region->inline_bits = 0;
+    region->bits = bits ? bits : &region->inline_bits;
+    hm_lock_release(&region->lock);
+    return region;
+}
+
+void hm_ledger_discard_region(hm_ledger *ledger, hm_region *region)
+{
+    if (!region)
+        return;
+    hm_lock_acquire(&region->lock);
+    region_free_bits(ledger, region);
+    hm_lock_release(&region->lock);
+    region_recycle(ledger, region);
+}
+
+static size_t bits_apply(uint64_t *bits, size_t first, size_t last, bool set, bool count_only);
+
+bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t base, bool committed)
+{
+    uintptr_t end, addr;
+    size_t size = region->npages << ledger->page_shift;
+
+    if (base + size < base)
+        goto fail;
+    end = base + size;
+
+    hm_lock_acquire(&region->lock);
+    region->base = base;
+    region->end = end;
+    region->committed = committed ? bits_apply(region->bits, 0, region->npages, true, false) : 0;
+    region->live = true;
+    hm_lock_release(&region->lock);
+
+    hm_lock_acquire(&ledger->lock);
+    for (addr = base; addr < end; addr += (uintptr_t)1 << GRANULE_SHIFT) {
+        if (!radix_make_path(ledger, addr)) {
+            radix_unlink(ledger, region, base, addr);
+            hm_lock_release(&ledger->lock);
+            hm_lock_acquire(&region->lock);
+            region->live = false;
+            hm_lock_release(&region->lock);
+            goto fail;
+        }
+        atomic_store_explicit(radix_slot(ledger, addr), region, memory_order_release);
+        if (addr + ((uintptr_t)1 << GRANULE_SHIFT) < addr)
+            break;
+    }
+    hm_lock_release(&ledger->lock);
+
+    atomic_fetch_add_explicit(&ledger->reserved, (uint64_t)size, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ledger->regions, 1, memory_order_relaxed);
+    return true;
+
+fail:
+    hm_ledger_discard_region(ledger, region);
+    return false;
+}
+
+hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr)
+{
+    hm_region *region = radix_get(ledger, addr);
+
+    while (region) {
+        hm_region *again;
+
+        hm_lock_acquire(&region->lock);
+        if (region->live && addr >= region->base && addr < region->end)
+            return region;
+        hm_lock_release(&region->lock);
+        /* Released meanwhile (the slot is cleared soon) or recycled for other
+           addresses: the slot tells which region, if any, owns addr now. */
+        again = radix_get(ledger, addr);
+        if (again == region)
+            return NULL;
+        region = again;
+    }
+    return NULL;
+}
+
+void hm_ledger_unlock_region(hm_region *region)
+{
+    hm_lock_release(&region->lock);
+}
+
+uintptr_t hm_region_base(const hm_region *region) { return region->base; }
+uintptr_t hm_region_end(const hm_region *region)  { return region->end; }
+size_t hm_region_committed_pages(const hm_region *region) { return region->committed; }
+
+/* --- page bitmaps --- */
+
+static unsigned popcount64(uint64_t v)
+{
+    return (unsigned)__builtin_popcountll(v);
+}
+
+/* Over bits [first, last): counts (count_only) or changes the bits that differ from
+   `set`, returning how many differed. */
+static size_t bits_apply(uint64_t *bits, size_t first, size_t last, bool set, bool count_only)
+{
+    size_t changed = 0;
+
+    while (first < last) {
+        size_t word = first / 64;
+        unsigned lo = (unsigned)(first % 64);
+        unsigned n = (last - first < 64 - lo) ? (unsigned)(last - first) : 64 - lo;
+        uint64_t mask = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << lo;
+        uint64_t differ = set ? (~bits[word] & mask) : (bits[word] & mask);
+
+        changed += popcount64(differ);
+        if (!count_only)
+            bits[word] ^= differ;
+        first += n;
+    }
+    return changed;
+}
+
+/* Page indexes [*first, *last) of [start, end) within the region, rounded outwards. */
+static bool region_page_span(const hm_region *region, uintptr_t start, uintptr_t end, size_t *first, size_t *last)
+{
+    size_t page_size = (size_t)1 << region->page_shift;
+    uintptr_t lo = start > region->base ? start : region->base;
+    uintptr_t hi = (end < start || end > region->end) ? region->end : end;
+
+    if (hi <= lo)
+        return false;
+    *first = (lo - region->base) / page_size;
+    *last  = (hi - region->base + page_size - 1) / page_size;
+    return true;
+}
+
+size_t hm_region_count_uncommitted(const hm_region *region, uintptr_t start, uintptr_t end)
+{
+    size_t first, last;
+
+    if (!region_page_span(region, start, end, &first, &last))
+        return 0;
+    return bits_apply(region->bits, first, last, true, true);
+}
+
+size_t hm_region_mark_committed(hm_region *region, uintptr_t start, uintptr_t end)
+{
+    size_t first, last, n;
+
+    if (!region_page_span(region, start, end, &first, &last))
+        return 0;
+    n = bits_apply(region->bits, first, last, true, false);
+    region->committed += n;
+    return n;
+}
+
+size_t hm_region_mark_decommitted(hm_region *region, uintptr_t start, uintptr_t end)
+{
+    size_t first, last, n;
+
+    if (!region_page_span(region, start, end, &first, &last))
+        return 0;
+    n = bits_apply(region->bits, first, last, false, false);
+    region->committed -= n;
+    return n;
+}
+
+uint64_t hm_ledger_retire_region(hm_ledger *ledger, hm_region *region)
+{
+    uintptr_t base = region->base, end = region->end;
+    uint64_t committed = (uint64_t)region->committed << ledger->page_shift;
+
+    region->live = false;
+    region->committed = 0;
+    region_free_bits(ledger, region);
+    hm_lock_release(&region->lock);
+
+    hm_ledger_uncharge(ledger, committed);
+    atomic_fetch_sub_explicit(&ledger->reserved, (uint64_t)(end - base), memory_order_relaxed);
+    atomic_fetch_sub_explicit(&ledger->regions, 1, memory_order_relaxed);
+
+    hm_lock_acquire(&ledger->lock);
+    radix_unlink(ledger, region, base, end);
+    region->next_free = ledger->free_records;
+    ledger->free_records = region;
+    hm_lock_release(&ledger->lock);
+    return committed;
+}
+
+void hm_ledger_destroy(hm_ledger *ledger, void (*release_fn)(void *context, uintptr_t base), void *context)
+{
+    hm_region *region, *next;
+    size_t i, j;
+
+    if (!ledger)
+        return;
+    for (region = ledger->records; region; region = next) {
+        next = region->next_record;
+        if (region->live && release_fn)
+            release_fn(context, region->base);
+        region_free_bits(ledger, region);
+        hm_lock_destroy(&region->lock);
+        ledger_free(ledger, region, sizeof(*region));
+    }
+    for (i = 0; i < TOP_SLOTS; i++) {
+        radix_mid *mid = atomic_load(&ledger->top[i]);
+        if (!mid)
+            continue;
+        for (j = 0; j < MID_SLOTS; j++)
+            ledger_free(ledger, atomic_load(&mid->leaf[j]), sizeof(radix_leaf));
+        ledger_free(ledger, mid, sizeof(*mid));
+    }
+    hm_lock_destroy(&ledger->lock);
+    hm_free(&ledger->allocator, ledger);
+}

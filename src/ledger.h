@@ -1,0 +1,78 @@
+/*
+ * The books of virtual memory: which reservations this manager made, which of their
+ * pages are committed, and the running totals. Free of windows.h so that it also
+ * builds natively (sanitizers, fuzzers).
+ *
+ * Lookups never walk a list: a three-level radix table maps every 64 KiB granule of a
+ * reservation to its region record, and each region keeps one bit per page. Readers
+ * take no table lock; region records are recycled but never freed while the ledger
+ * lives, so a reader that raced with a release finds a dead or different region under
+ * the region's own lock and looks again.
+ *
+ * Commit charging is separate from page marking so that the caller can charge before
+ * it asks the OS (a refused request touches nothing) and give the charge back if the
+ * OS says no.
+ */
+#ifndef HOSTMEM_LEDGER_H
+#define HOSTMEM_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "allocator.h"
+
+typedef struct hm_ledger hm_ledger;
+typedef struct hm_region hm_region;
+
+/* page_size: a power of two, at least 4096 and at most the 64 KiB granule. */
+hm_ledger *hm_ledger_create(const hm_allocator *allocator, size_t page_size);
+/* Calls release_fn(context, base) for every region still live, then frees everything. */
+void hm_ledger_destroy(hm_ledger *ledger, void (*release_fn)(void *context, uintptr_t base), void *context);
+
+size_t hm_ledger_page_size(const hm_ledger *ledger);
+
+/* --- commit charge (bytes) --- */
+/* Adds bytes unless the total would pass ceiling; false (nothing added) if it would. */
+bool     hm_ledger_charge(hm_ledger *ledger, uint64_t bytes, uint64_t ceiling);
+void     hm_ledger_uncharge(hm_ledger *ledger, uint64_t bytes);
+uint64_t hm_ledger_committed_bytes(const hm_ledger *ledger);
+uint64_t hm_ledger_peak_committed_bytes(const hm_ledger *ledger);
+uint64_t hm_ledger_reserved_bytes(const hm_ledger *ledger);
+size_t   hm_ledger_region_count(const hm_ledger *ledger);
+/* Bytes of bookkeeping memory the ledger holds now (records, bitmaps, radix nodes). */
+size_t   hm_ledger_overhead_bytes(const hm_ledger *ledger);
+
+/* --- new reservations, in two steps around the OS call --- */
+/* Takes a record and a page bitmap for a reservation of `bytes`; NULL when the
+   ledger's own memory runs out or bytes is 0. Nothing is visible to lookups yet. */
+hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes);
+/* Publishes a prepared region at base (granule-aligned, as the OS returns it); all
+   pages committed when `committed`. Adds the reserved bytes; the caller charged the
+   committed bytes already. False when a radix node cannot be allocated: the region
+   is then discarded and the caller must undo the OS reservation. */
+bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t base, bool committed);
+/* Gives back a prepared region that was never published. */
+void hm_ledger_discard_region(hm_ledger *ledger, hm_region *region);
+
+/* --- existing reservations --- */
+/* The live region that contains addr, locked; NULL if no region of this ledger does. */
+hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr);
+void       hm_ledger_unlock_region(hm_region *region);
+
+/* The following take a locked region. start/end are clamped to the region and
+   rounded outwards to pages. */
+uintptr_t hm_region_base(const hm_region *region);
+uintptr_t hm_region_end(const hm_region *region);
+size_t    hm_region_committed_pages(const hm_region *region);
+/* Pages of [start, end) that are not committed yet. */
+size_t hm_region_count_uncommitted(const hm_region *region, uintptr_t start, uintptr_t end);
+/* Marks [start, end) committed; returns how many pages were newly committed. */
+size_t hm_region_mark_committed(hm_region *region, uintptr_t start, uintptr_t end);
+/* Marks [start, end) decommitted; returns how many committed pages it cleared. */
+size_t hm_region_mark_decommitted(hm_region *region, uintptr_t start, uintptr_t end);
+/* The region was released by the OS: drops its reserved bytes, uncharges its
+   committed pages, unlocks it and recycles the record. Returns the bytes uncharged. */
+uint64_t hm_ledger_retire_region(hm_ledger *ledger, hm_region *region);
+
+#endif /* HOSTMEM_LEDGER_H */

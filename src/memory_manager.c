@@ -1,0 +1,518 @@
+/*
+ * IHostMemoryManager: the CLR's virtual memory, forwarded to kernel32 and booked in
+ * the ledger. Owns the bookkeeping heap that every other hostmem object of this
+ * manager lives in.
+ */
+#include "hostmem_private.h"
+
+#include <stdint.h>
+
+#include "os.h"
+
+struct memory_manager {
+    IHostMemoryManager IHostMemoryManager_iface;
+    LONG               ref;
+    hm_settings        settings;
+    HANDLE             heap;        /* bookkeeping: this object, the ledger, mallocs' tables */
+    hm_allocator       allocator;   /* over heap, for the portable core */
+    hm_ledger         *ledger;
+    SIZE_T             page_size;
+    SIZE_T             granularity;
+    SIZE_T             max_request;
+    hm_lock            lock;        /* callback and mallocs; never held across a call out */
+    ICLRMemoryNotificationCallback *callback;
+    hm_list_entry      mallocs;
+};
+
+static const IHostMemoryManagerVtbl memory_manager_vtbl;
+
+static inline struct memory_manager *impl_from_IHostMemoryManager(IHostMemoryManager *iface)
+{
+    return CONTAINING_RECORD(iface, struct memory_manager, IHostMemoryManager_iface);
+}
+
+/* --- the bookkeeping heap --- */
+
+void *hm_manager_heap_alloc(struct memory_manager *manager, SIZE_T bytes)
+{
+    return hm_os.HeapAlloc(manager->heap, 0, bytes);
+}
+
+void hm_manager_heap_free(struct memory_manager *manager, void *block)
+{
+    if (block)
+        hm_os.HeapFree(manager->heap, 0, block);
+}
+
+static void *allocator_alloc(void *context, size_t bytes)
+{
+    return hm_os.HeapAlloc((HANDLE)context, 0, bytes);
+}
+
+static void allocator_free(void *context, void *block)
+{
+    if (block)
+        hm_os.HeapFree((HANDLE)context, 0, block);
+}
+
+const hm_allocator *hm_manager_allocator(struct memory_manager *manager)
+{
+    return &manager->allocator;
+}
+
+SIZE_T hm_manager_max_request(const struct memory_manager *manager)
+{
+    return manager->max_request;
+}
+
+/* --- failures --- */
+
+HRESULT hm_manager_out_of_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,
+                                 DWORD os_error, const char *method)
+{
+    HRESULT hr = (HRESULT)hm_policy_failure(&manager->settings.policy, (uint32_t)level);
+
+    if (hr == E_FAIL && manager->settings.escalation_callback) {
+        HOSTMEM_ESCALATION info;
+
+        info.cbSize  = sizeof(info);
+        info.level   = level;
+        info.bytes   = bytes;
+        info.osError = os_error;
+        info.method  = method;
+        manager->settings.escalation_callback(manager->settings.escalation_context, &info);
+    }
+    SetLastError(os_error);
+    return hr;
+}
+
+HRESULT hm_manager_os_failure(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,
+                              DWORD os_error, const char *method)
+{
+    if (hm_is_out_of_memory_error(os_error))
+        return hm_manager_out_of_memory(manager, level, bytes, os_error, method);
+    SetLastError(os_error);
+    return hm_hresult_from_os_error(os_error);
+}
+
+static HRESULT invalid_parameter(void)
+{
+    SetLastError(ERROR_INVALID_PARAMETER);
+    return E_INVALIDARG;
+}
+
+/* --- IUnknown --- */
+
+static HRESULT WINAPI memory_manager_QueryInterface(IHostMemoryManager *iface, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!riid)
+        return E_INVALIDARG;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IHostMemoryManager)) {
+        *ppv = iface;
+        IHostMemoryManager_AddRef(iface);
+        return S_OK;
+    }
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI memory_manager_AddRef(IHostMemoryManager *iface)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    return (ULONG)InterlockedIncrement(&manager->ref);
+}
+
+static void release_leftover_region(void *context, uintptr_t base)
+{
+    (void)context;
+    hm_os.VirtualFree((void *)base, 0, MEM_RELEASE);
+}
+
+static void memory_manager_destroy(struct memory_manager *manager)
+{
+    HANDLE heap = manager->heap;
+
+    if (manager->callback)
+        ICLRMemoryNotificationCallback_Release(manager->callback);
+    /* Nobody holds a reference any more, so nobody can still use the memory: give
+       back every reservation the CLR left behind. */
+    hm_ledger_destroy(manager->ledger, release_leftover_region, NULL);
+    hm_lock_destroy(&manager->lock);
+    /* The manager itself lives in this heap. */
+    hm_os.HeapDestroy(heap);
+}
+
+static ULONG WINAPI memory_manager_Release(IHostMemoryManager *iface)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    LONG ref = InterlockedDecrement(&manager->ref);
+
+    if (!ref)
+        memory_manager_destroy(manager);
+    return (ULONG)ref;
+}
+
+/* --- IHostMemoryManager --- */
+
+static HRESULT WINAPI memory_manager_CreateMalloc(IHostMemoryManager *iface, DWORD malloc_type, IHostMalloc **malloc)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+
+    if (!malloc)
+        return E_POINTER;
+    *malloc = NULL;
+    if (malloc_type & ~(DWORD)(MALLOC_THREADSAFE | MALLOC_EXECUTABLE))
+        return E_INVALIDARG;
+    return hm_host_malloc_create(manager, malloc_type, malloc);
+}
+
+static SIZE_T round_up(SIZE_T value, SIZE_T unit)
+{
+    return (value + unit - 1) & ~(unit - 1);
+}
+
+/* MEM_RESERVE, or MEM_COMMIT at NULL (which the OS reserves too): a new region. */
+static HRESULT reserve_region(struct memory_manager *manager, void *address, SIZE_T size, DWORD type,
+                              DWORD protect, EMemoryCriticalLevel level, void **mem)
+{
+    uintptr_t start = (uintptr_t)address;
+    SIZE_T span;
+    uint64_t charge;
+    hm_region *region;
+    void *base;
+
+    if (!size || size > manager->max_request)
+        return invalid_parameter();
+    /* The OS rounds a reservation's address down to the allocation granularity. */
+    if (address) {
+        uintptr_t first = start & ~(uintptr_t)(manager->granularity - 1);
+        if (start + size < start || start + size > UINTPTR_MAX - manager->page_size)
+            return invalid_parameter();
+        span = round_up((SIZE_T)(start + size - first), manager->page_size);
+    } else {
+        span = round_up(size, manager->page_size);
+    }
+
+    if (!(region = hm_ledger_prepare_region(manager->ledger, span)))
+        return hm_manager_out_of_memory(manager, level, size, ERROR_NOT_ENOUGH_MEMORY, "VirtualAlloc");
+    charge = (type & MEM_COMMIT) ? span : 0;
+    if (charge && !hm_ledger_charge(manager->ledger, charge, UINT64_MAX)) {
+        hm_ledger_discard_region(manager->ledger, region);
+        return hm_manager_out_of_memory(manager, level, size, ERROR_NOT_ENOUGH_MEMORY, "VirtualAlloc");
+    }
+
+    base = hm_os.VirtualAlloc(address, size, type, protect);
+    if (!base) {
+        DWORD error = GetLastError();
+        hm_ledger_uncharge(manager->ledger, charge);
+        hm_ledger_discard_region(manager->ledger, region);
+        return hm_manager_os_failure(manager, level, size, error, "VirtualAlloc");
+    }
+    if (!hm_ledger_publish_region(manager->ledger, region, (uintptr_t)base, charge != 0)) {
+        hm_os.VirtualFree(base, 0, MEM_RELEASE);
+        hm_ledger_uncharge(manager->ledger, charge);
+        return hm_manager_out_of_memory(manager, level, size, ERROR_NOT_ENOUGH_MEMORY, "VirtualAlloc");
+    }
+    *mem = base;
+    return S_OK;
+}
+
+/* MEM_COMMIT inside a region of ours (locked): the region's lock orders the page bits
+   with the OS call, so concurrent commits and decommits never make the books drift. */
+static HRESULT commit_in_region(struct memory_manager *manager, hm_region *region, void *address, SIZE_T size,
+                                DWORD type, DWORD protect, EMemoryCriticalLevel level, void **mem)
+{
+    uintptr_t start = (uintptr_t)address;
+    uintptr_t end = start + size < start ? UINTPTR_MAX : start + size;
+    uint64_t charge = (uint64_t)hm_region_count_uncommitted(region, start, end) * manager->page_size;
+    void *result;
+
+    if (charge && !hm_ledger_charge(manager->ledger, charge, UINT64_MAX)) {
+        hm_ledger_unlock_region(region);
+        return hm_manager_out_of_memory(manager, level, size, ERROR_NOT_ENOUGH_MEMORY, "VirtualAlloc");
+    }
+    result = hm_os.VirtualAlloc(address, size, type, protect);
+    if (!result) {
+        DWORD error = GetLastError();
+        hm_ledger_uncharge(manager->ledger, charge);
+        hm_ledger_unlock_region(region);
+        return hm_manager_os_failure(manager, level, size, error, "VirtualAlloc");
+    }
+    hm_region_mark_committed(region, start, end);
+    hm_ledger_unlock_region(region);
+    *mem = result;
+    return S_OK;
+}
+
+static HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, void *address, SIZE_T size,
+                                                  DWORD type, DWORD protect, EMemoryCriticalLevel level,
+                                                  void **mem)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    hm_region *region;
+    void *result;
+
+    if (!mem)
+        return E_POINTER;
+    *mem = NULL;
+    if (!hm_level_is_valid((uint32_t)level))
+        return invalid_parameter();
+
+    if ((type & MEM_RESERVE) || ((type & MEM_COMMIT) && !address))
+        return reserve_region(manager, address, size, type, protect, level, mem);
+    if ((type & MEM_COMMIT) && (region = hm_ledger_lock_region(manager->ledger, (uintptr_t)address)))
+        return commit_in_region(manager, region, address, size, type, protect, level, mem);
+
+    /* MEM_RESET and friends change no commit; a commit into memory that hostmem did not
+       reserve (the CLR took a few blocks from the OS before SetHostControl) is the OS's
+       to judge and is not booked. */
+    result = hm_os.VirtualAlloc(address, size, type, protect);
+    if (!result)
+        return hm_manager_os_failure(manager, level, size, GetLastError(), "VirtualAlloc");
+    *mem = result;
+    return S_OK;
+}
+
+static HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVOID address, SIZE_T size,
+                                                 DWORD free_type)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    uintptr_t start = (uintptr_t)address;
+    hm_region *region;
+    uint64_t pages;
+
+    if (free_type != MEM_DECOMMIT && free_type != MEM_RELEASE)
+        return invalid_parameter();
+    if (!(region = hm_ledger_lock_region(manager->ledger, start)))
+        return HOST_E_INVALIDOPERATION;
+
+    /* A range that leaves the region is partly memory hostmem never gave out. */
+    if (size && (start + size < start || start + size > hm_region_end(region))) {
+        hm_ledger_unlock_region(region);
+        return HOST_E_INVALIDOPERATION;
+    }
+    /* Size 0 is documented only at the region's base (decommit or release it all). */
+    if (!size && start != hm_region_base(region)) {
+        hm_ledger_unlock_region(region);
+        return invalid_parameter();
+    }
+
+    if (!hm_os.VirtualFree(address, size, free_type)) {
+        DWORD error = GetLastError();
+        hm_ledger_unlock_region(region);
+        SetLastError(error);
+        return hm_hresult_from_os_error(error);
+    }
+    if (free_type == MEM_RELEASE) {
+        hm_ledger_retire_region(manager->ledger, region);
+        return S_OK;
+    }
+    pages = hm_region_mark_decommitted(region, start, size ? start + size : hm_region_end(region));
+    hm_ledger_unlock_region(region);
+    hm_ledger_uncharge(manager->ledger, pages * manager->page_size);
+    return S_OK;
+}
+
+/* No lock here, ever: the CLR calls this with other threads suspended (CONTRACT.md §1). */
+static HRESULT WINAPI memory_manager_VirtualQuery(IHostMemoryManager *iface, void *address, void *buffer,
+                                                  SIZE_T length, SIZE_T *result)
+{
+    SIZE_T written;
+
+    (void)iface;
+    if (!result)
+        return E_POINTER;
+    written = hm_os.VirtualQuery(address, buffer, length);
+    *result = written;
+    if (!written) {
+        DWORD error = GetLastError();
+        SetLastError(error);
+        return hm_hresult_from_os_error(error);
+    }
+    return S_OK;
+}
+
+static HRESULT WINAPI memory_manager_VirtualProtect(IHostMemoryManager *iface, void *address, SIZE_T size,
+                                                    DWORD protect, DWORD *old_protect)
+{
+    (void)iface;
+    if (!old_protect)
+        return E_POINTER;
+    if (!hm_os.VirtualProtect(address, size, protect, old_protect))
+        return hm_hresult_from_os_error(GetLastError());
+    return S_OK;
+}
+
+static HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available)
+{
+    MEMORYSTATUSEX status;
+
+    (void)iface;
+    if (!load || !available)
+        return E_POINTER;
+    *load = 0;
+    *available = 0;
+    status.dwLength = sizeof(status);
+    if (!hm_os.GlobalMemoryStatusEx(&status))
+        return hm_hresult_from_os_error(GetLastError());
+    *load = status.dwMemoryLoad;
+    *available = status.ullAvailPhys > (DWORDLONG)SIZE_MAX ? SIZE_MAX : (SIZE_T)status.ullAvailPhys;
+    return S_OK;
+}
+
+static HRESULT WINAPI memory_manager_RegisterMemoryNotificationCallback(IHostMemoryManager *iface,
+                                                                        ICLRMemoryNotificationCallback *callback)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    ICLRMemoryNotificationCallback *previous;
+
+    if (callback)
+        ICLRMemoryNotificationCallback_AddRef(callback);
+    hm_lock_acquire(&manager->lock);
+    previous = manager->callback;
+    manager->callback = callback;
+    hm_lock_release(&manager->lock);
+    /* Outside the lock: a callback's Release may call back into hostmem. */
+    if (previous)
+        ICLRMemoryNotificationCallback_Release(previous);
+    return S_OK;
+}
+
+static HRESULT WINAPI memory_manager_NeedsVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start, SIZE_T size)
+{
+    (void)iface;
+    (void)start;
+    (void)size;
+    return S_OK;
+}
+
+static HRESULT WINAPI memory_manager_AcquiredVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start,
+                                                                 SIZE_T size)
+{
+    (void)iface;
+    (void)start;
+    (void)size;
+    return S_OK;
+}
+
+static HRESULT WINAPI memory_manager_ReleasedVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start)
+{
+    (void)iface;
+    (void)start;
+    return S_OK;
+}
+
+static const IHostMemoryManagerVtbl memory_manager_vtbl = {
+    memory_manager_QueryInterface,
+    memory_manager_AddRef,
+    memory_manager_Release,
+    memory_manager_CreateMalloc,
+    memory_manager_VirtualAlloc,
+    memory_manager_VirtualFree,
+    memory_manager_VirtualQuery,
+    memory_manager_VirtualProtect,
+    memory_manager_GetMemoryLoad,
+    memory_manager_RegisterMemoryNotificationCallback,
+    memory_manager_NeedsVirtualAddressSpace,
+    memory_manager_AcquiredVirtualAddressSpace,
+    memory_manager_ReleasedVirtualAddressSpace,
+};
+
+/* --- the mallocs' list --- */
+
+void hm_manager_add_malloc(struct memory_manager *manager, hm_list_entry *entry)
+{
+    hm_lock_acquire(&manager->lock);
+    entry->next = manager->mallocs.next;
+    entry->prev = &manager->mallocs;
+    manager->mallocs.next->prev = entry;
+    manager->mallocs.next = entry;
+    hm_lock_release(&manager->lock);
+}
+
+void hm_manager_remove_malloc(struct memory_manager *manager, hm_list_entry *entry)
+{
+    hm_lock_acquire(&manager->lock);
+    entry->prev->next = entry->next;
+    entry->next->prev = entry->prev;
+    hm_lock_release(&manager->lock);
+}
+
+hm_list_entry *hm_manager_lock_mallocs(struct memory_manager *manager)
+{
+    hm_lock_acquire(&manager->lock);
+    return &manager->mallocs;
+}
+
+void hm_manager_unlock_mallocs(struct memory_manager *manager)
+{
+    hm_lock_release(&manager->lock);
+}
+
+/* --- creation --- */
+
+IHostMemoryManager *hm_memory_manager_iface(struct memory_manager *manager)
+{
+    return &manager->IHostMemoryManager_iface;
+}
+
+struct memory_manager *hm_memory_manager_from_manager_iface(IUnknown *object)
+{
+    if (object && ((IHostMemoryManager *)object)->lpVtbl == &memory_manager_vtbl)
+        return impl_from_IHostMemoryManager((IHostMemoryManager *)object);
+    return NULL;
+}
+
+HRESULT hm_memory_manager_create(const hm_settings *settings, struct memory_manager **result)
+{
+    struct memory_manager *manager;
+    SYSTEM_INFO info;
+    HANDLE heap;
+
+    *result = NULL;
+    hm_os.GetSystemInfo(&info);
+    if (!(heap = hm_os.HeapCreate(0, 0, 0)))
+        return E_OUTOFMEMORY;
+    if (!(manager = hm_os.HeapAlloc(heap, HEAP_ZERO_MEMORY, sizeof(*manager)))) {
+        hm_os.HeapDestroy(heap);
+        return E_OUTOFMEMORY;
+    }
+    manager->IHostMemoryManager_iface.lpVtbl = &memory_manager_vtbl;
+    manager->ref = 1;
+    manager->settings = *settings;
+    manager->heap = heap;
+    manager->allocator.alloc = allocator_alloc;
+    manager->allocator.free = allocator_free;
+    manager->allocator.context = heap;
+    manager->page_size = info.dwPageSize;
+    manager->granularity = info.dwAllocationGranularity;
+    manager->max_request = (SIZE_T)((uintptr_t)info.lpMaximumApplicationAddress -
+                                    (uintptr_t)info.lpMinimumApplicationAddress + 1);
+    hm_lock_init(&manager->lock);
+    manager->mallocs.next = manager->mallocs.prev = &manager->mallocs;
+    if (!(manager->ledger = hm_ledger_create(&manager->allocator, manager->page_size))) {
+        hm_os.HeapDestroy(heap);
+        return E_OUTOFMEMORY;
+    }
+    *result = manager;
+    return S_OK;
+}
+
+HRESULT WINAPI HostMemCreateMemoryManager(const HOSTMEM_CONFIG *config, IHostMemoryManager **ppManager)
+{
+    struct memory_manager *manager;
+    hm_settings settings;
+    HRESULT hr;
+
+    if (!ppManager)
+        return E_POINTER;
+    *ppManager = NULL;
+    if (FAILED(hr = hm_settings_from_config(config, &settings)))
+        return hr;
+    if (FAILED(hr = hm_memory_manager_create(&settings, &manager)))
+        return hr;
+    *ppManager = &manager->IHostMemoryManager_iface;
+    return S_OK;
+}

@@ -1,0 +1,60 @@
+/*
+ * What every hostmem test shares: cmocka, the public header, and fault injection
+ * through hostmem's OS table (src/os.h).
+ */
+#ifndef HOSTMEM_TEST_SUPPORT_H
+#define HOSTMEM_TEST_SUPPORT_H
+
+#define COBJMACROS
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "hostmem.h"
+#include "os.h"
+
+/* The OS calls a test can watch and make fail. */
+typedef enum os_call {
+    OS_VIRTUAL_ALLOC,
+    OS_VIRTUAL_FREE,
+    OS_VIRTUAL_QUERY,
+    OS_VIRTUAL_PROTECT,
+    OS_GLOBAL_MEMORY_STATUS_EX,
+    OS_HEAP_CREATE,
+    OS_HEAP_DESTROY,
+    OS_HEAP_ALLOC,
+    OS_HEAP_FREE,
+    OS_CALL_COUNT
+} os_call;
+
+/* Puts counting wrappers into the OS table and clears every fault and count.
+   Call from each test's setup; fault_teardown restores kernel32. */
+int  fault_setup(void **state);
+int  fault_teardown(void **state);
+
+/* The call to `which` after `skip` more successful ones fails once with `error`
+   (SetLastError(error), the function's failure value). */
+void fault_once(os_call which, unsigned skip, DWORD error);
+/* Every call to `which` fails with `error` until fault_clear. */
+void fault_always(os_call which, DWORD error);
+/* The n-th OS call from now (1 = the next), of any kind, fails once with `error`. */
+void fault_nth_call(unsigned n, DWORD error);
+void fault_clear(void);
+
+/* How many calls reached the wrappers since fault_setup (failed ones included). */
+unsigned os_call_count(os_call which);
+unsigned os_total_calls(void);
+
+/* Committed bytes in the reservation at base, as the OS (VirtualQuery) sees it. */
+SIZE_T os_committed_in_reservation(void *base);
+/* MEM_FREE, MEM_RESERVE or MEM_COMMIT for the page at address, as the OS sees it. */
+DWORD os_page_state(const void *address);
+
+/* A manager with the given config (NULL: defaults); fails the test if creation fails. */
+IHostMemoryManager *new_manager(const HOSTMEM_CONFIG *config);
+/* Releases and checks that the reference count reached zero. */
+void release_last(IUnknown *object);
+
+#endif /* HOSTMEM_TEST_SUPPORT_H */

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Prepare everything needed to build and test hostmem, then build it.
+# Idempotent: each step is skipped quickly when its result already exists.
+#
+#   tools/setup.sh                 all steps, in order
+#   tools/setup.sh STEP...         only these: deps cmocka wineprefix x86_64 i686
+#
+# Layout (all under <repo>/build, which is git-ignored):
+#   build/_deps/cmocka-x86_64/     cmocka install prefix (= CMOCKA_ROOT)
+#   build/_deps/cmocka-work/       apt download, unpacked source, cmocka build
+#   build/wineprefix/              project-local Wine prefix
+#   build/x86_64/, build/i686/     CMake build trees
+#   build/_logs/                   logs of the quiet steps
+#
+# Environment: HOSTMEM_JOBS (default 2) parallel build jobs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+BUILD="$ROOT/build"
+DEPS="$BUILD/_deps"
+LOGS="$BUILD/_logs"
+JOBS="${HOSTMEM_JOBS:-2}"
+
+CMOCKA_PREFIX="$DEPS/cmocka-x86_64"
+CMOCKA_WORK="$DEPS/cmocka-work"
+WINE_RUN="$ROOT/cmake/wine-run.sh"
+TC_X86_64="$ROOT/cmake/toolchain-x86_64-w64-mingw32.cmake"
+TC_I686="$ROOT/cmake/toolchain-i686-w64-mingw32.cmake"
+
+APT_PACKAGES=(
+    gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-x86-64
+    mingw-w64-tools libwine-dev wine64 wine
+    cmake make dpkg-dev xz-utils ca-certificates
+)
+
+CURRENT_STEP=""
+
+log() { echo "[hostmem] $*" >&2; }
+
+on_exit() {
+    local rc=$?
+    if [[ $rc -ne 0 && -n "$CURRENT_STEP" ]]; then
+        log "ERROR: setup step '$CURRENT_STEP' failed (exit $rc)"
+    fi
+}
+trap on_exit EXIT
+
+# run_quiet LOGNAME CMD...: run CMD with output in build/_logs/LOGNAME.log;
+# on failure show the end of the log.
+run_quiet() {
+    local logfile="$LOGS/$1.log"; shift
+    mkdir -p "$LOGS"
+    if ! "$@" >>"$logfile" 2>&1; then
+        log "command failed: $*"
+        log "last lines of $logfile:"
+        tail -n 30 "$logfile" >&2 || true
+        return 1
+    fi
+}
+
+# fresh_log LOGNAME: start an empty build/_logs/LOGNAME.log
+fresh_log() { mkdir -p "$LOGS"; : >"$LOGS/$1.log"; }
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+# ---------------------------------------------------------------- deps ----
+step_deps() {
+    local missing=() pkg installed
+    installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' \
+                    "${APT_PACKAGES[@]}" 2>/dev/null || true)
+    for pkg in "${APT_PACKAGES[@]}"; do
+        grep -q "^$pkg ii" <<<"$installed" || missing+=("$pkg")
+    done
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        return 0
+    fi
+    log "installing apt packages: ${missing[*]}"
+    fresh_log apt
+    run_quiet apt as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    run_quiet apt as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# -------------------------------------------------------------- cmocka ----
+# deb-src entries derived from the machine's own apt sources, written to a
+# private apt directory so the system apt configuration is never touched.
+write_src_sources() {
+    local parts="$1" f
+    rm -f "$parts"/*.sources "$parts"/*.list
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [[ -f "$f" ]] || continue
+        sed -E 's/^Types:.*$/Types: deb-src/' "$f" >"$parts/hostmem-$(basename "$f")"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -f "$f" ]] || continue
+        sed -nE 's/^[[:space:]]*deb(-src)?[[:space:]]+/deb-src /p' "$f" | sort -u \
+            >"$parts/hostmem-$(basename "$f" .list).list"
+    done
+    if ! cat "$parts"/* 2>/dev/null | grep -qE '^(Types: deb-src|deb-src )'; then
+        log "no apt sources found in /etc/apt to derive deb-src entries from"
+        return 1
+    fi
+}
+
+fetch_cmocka_source() {
+    local apt_dir="$CMOCKA_WORK/apt" dl="$CMOCKA_WORK/download"
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
+             "$apt_dir/parts" "$dl"
+    if ! compgen -G "$dl/cmocka_*.dsc" >/dev/null; then
+        log "downloading cmocka Debian source package"
+        fresh_log cmocka-fetch
+        write_src_sources "$apt_dir/parts"
+        local apt_opts=(
+            -o Dir::Etc::SourceList=/dev/null
+            -o "Dir::Etc::SourceParts=$apt_dir/parts"
+            -o "Dir::State::Lists=$apt_dir/lists"
+            -o "Dir::Cache=$apt_dir/cache"
+        )
+        # A failing third-party source must not stop us; apt-get source
+        # below reports the real problem if cmocka cannot be found.
+        run_quiet cmocka-fetch apt-get "${apt_opts[@]}" update \
+            || log "warning: apt-get update reported errors (continuing)"
+        (cd "$dl" && run_quiet cmocka-fetch apt-get "${apt_opts[@]}" \
+            source --download-only cmocka)
+    fi
+    local dsc
+    dsc=$(printf "%s\n" "$dl"/cmocka_*.dsc | sort -V | tail -n 1)
+    rm -rf "$CMOCKA_WORK/src"
+    log "unpacking $(basename "$dsc")"
+    run_quiet cmocka-build dpkg-source -x "$dsc" "$CMOCKA_WORK/src"
+}
+
+step_cmocka() {
+    if [[ -f "$CMOCKA_PREFIX/lib/libcmocka-static.a" && \
+          -f "$CMOCKA_PREFIX/include/cmocka.h" ]]; then
+        return 0
+    fi
+    log "building cmocka for x86_64 Windows into $CMOCKA_PREFIX"
+    mkdir -p "$CMOCKA_WORK"
+    fresh_log cmocka-build
+    fetch_cmocka_source
+    local bdir="$CMOCKA_WORK/build" stage="$CMOCKA_PREFIX.tmp"
+    rm -rf "$bdir" "$stage"
+    run_quiet cmocka-build cmake -S "$CMOCKA_WORK/src" -B "$bdir" \
+        -DCMAKE_TOOLCHAIN_FILE="$TC_X86_64" \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_INSTALL_PREFIX="$stage" \
+        -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
+        -DUNIT_TESTING=OFF -DPICKY_DEVELOPER=OFF
+    run_quiet cmocka-build cmake --build "$bdir" -j "$JOBS"
+    run_quiet cmocka-build cmake --install "$bdir"
+    # Install to a staging dir and rename, so an interrupted build never
+    # leaves a half-installed prefix that looks complete.
+    rm -rf "$CMOCKA_PREFIX"
+    mv "$stage" "$CMOCKA_PREFIX"
+    [[ -f "$CMOCKA_PREFIX/lib/libcmocka-static.a" ]] || {
+        log "libcmocka-static.a missing after install"; return 1; }
+}
+
+# ---------------------------------------------------------- wineprefix ----
+step_wineprefix() {
+    "$WINE_RUN" --init-prefix
+}
+
+# --------------------------------------------------------- cmake trees ----
+# configure_and_build NAME TOOLCHAIN EXTRA_CMAKE_ARGS...
+# Configures build/NAME when it has no cache yet or the arguments changed
+# (otherwise `cmake --build` re-runs CMake itself when needed), then builds.
+configure_and_build() {
+    local name="$1" toolchain="$2"; shift 2
+    local bdir="$BUILD/$name"
+    local args=(-S "$ROOT" -B "$bdir" -DCMAKE_TOOLCHAIN_FILE="$toolchain" "$@")
+    local stamp="$bdir/.hostmem-configure-args"
+    if [[ ! -f "$ROOT/CMakeLists.txt" ]]; then
+        log "no $ROOT/CMakeLists.txt: nothing to build"
+        return 1
+    fi
+    if [[ ! -f "$bdir/CMakeCache.txt" || ! -f "$stamp" ]] \
+       || [[ "$(cat "$stamp")" != "${args[*]}" ]]; then
+        log "configuring build/$name"
+        rm -f "$stamp"
+        fresh_log "configure-$name"
+        run_quiet "configure-$name" cmake "${args[@]}"
+        printf '%s' "${args[*]}" >"$stamp"
+    fi
+    log "building build/$name"
+    cmake --build "$bdir" -j "$JOBS"
+}
+
+step_x86_64() {
+    configure_and_build x86_64 "$TC_X86_64" \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DHOSTMEM_WERROR=ON \
+        -DCMOCKA_ROOT="$CMOCKA_PREFIX"
+}
+
+step_i686() {
+    configure_and_build i686 "$TC_I686" \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DHOSTMEM_WERROR=ON \
+        -DHOSTMEM_BUILD_TESTS=OFF -DHOSTMEM_BUILD_TOOLS=OFF
+}
+
+# ---------------------------------------------------------------- main ----
+ALL_STEPS=(deps cmocka wineprefix x86_64 i686)
+
+main() {
+    local steps=("$@") s
+    [[ ${#steps[@]} -gt 0 ]] || steps=("${ALL_STEPS[@]}")
+    for s in "${steps[@]}"; do
+        if ! declare -F "step_$s" >/dev/null; then
+            log "unknown step '$s' (known: ${ALL_STEPS[*]})"
+            exit 2
+        fi
+    done
+    for s in "${steps[@]}"; do
+        CURRENT_STEP="$s"
+        "step_$s"
+    done
+    CURRENT_STEP=""
+}
+
+main "$@"
