@@ -293,8 +293,11 @@ static HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVO
         hm_ledger_unlock_region(region);
         return HOST_E_INVALIDOPERATION;
     }
-    /* Size 0 is documented only at the region's base (decommit or release it all). */
-    if (!size && start != hm_region_base(region)) {
+    /* Size 0 is documented only at the region's base (decommit or release it all).
+       A decommit of "the rest of the region" from inside it is refused here; a
+       MEM_RELEASE away from the base goes to the OS, which refuses it with its own
+       error (ERROR_INVALID_ADDRESS), so the CLR reads the OS's answer. */
+    if (!size && free_type == MEM_DECOMMIT && start != hm_region_base(region)) {
         hm_ledger_unlock_region(region);
         return invalid_parameter();
     }
