@@ -52,12 +52,31 @@ typedef void (WINAPI *HOSTMEM_ESCALATION_CALLBACK)(void *context, const HOSTMEM_
 
 typedef struct HOSTMEM_CONFIG {
     DWORD     cbSize;        /* sizeof(HOSTMEM_CONFIG); lets the struct grow */
-    ULONGLONG commitLimit;   /* bytes the CLR may commit; 0 = no limit */
+    ULONGLONG commitLimit;   /* bytes the CLR may commit; 0 = no limit. HOSTMEM_COMMIT_LIMIT overrides. */
     /* further fields: a zero field means its default */
     DWORD     failureAction[3];                  /* HOSTMEM_FAILURE_ACTION, indexed by EMemoryCriticalLevel */
     HOSTMEM_ESCALATION_CALLBACK escalationCallback; /* NULL: none */
     void     *escalationContext;                 /* passed back to escalationCallback */
+    /* How far past commitLimit eAppDomainCritical and eProcessCritical requests may go,
+       so start-up and finalizers finish while task-level work is refused. Bytes;
+       0 = the default (5% and 10% of the limit); HOSTMEM_HEADROOM_NONE = no headroom. */
+    ULONGLONG appDomainHeadroom;
+    ULONGLONG processHeadroom;
+    /* Before failing an eAppDomainCritical or eProcessCritical request hostmem raises
+       low memory and waits up to this long for memory to come back, then tries once
+       more. 0 = 100 ms; HOSTMEM_RETRY_NONE = fail at once. At most 60000. */
+    DWORD     retryTimeoutMs;
+    /* Notifications under a limit: Low when commit rises to highWaterPercent of the
+       limit, High when it falls below lowWaterPercent, Neutral between (with
+       hysteresis). 0 = 90 and 60; otherwise 1..100 with low < high. */
+    DWORD     highWaterPercent;
+    DWORD     lowWaterPercent;
+    /* Reserved plus mapped bytes the CLR may hold; 0 = no limit. */
+    ULONGLONG addressSpaceLimit;
 } HOSTMEM_CONFIG;
+
+#define HOSTMEM_HEADROOM_NONE (~(ULONGLONG)0)
+#define HOSTMEM_RETRY_NONE    (~(DWORD)0)
 
 /* The smallest cbSize accepted: a config that has only cbSize and commitLimit. */
 #define HOSTMEM_CONFIG_MIN_SIZE (offsetof(HOSTMEM_CONFIG, commitLimit) + sizeof(ULONGLONG))
@@ -67,6 +86,23 @@ typedef struct HOSTMEM_CONFIG {
    outside HOSTMEM_FAILURE_ACTION, E_OUTOFMEMORY. */
 HOSTMEM_API HRESULT WINAPI HostMemCreateHostControl(const HOSTMEM_CONFIG *config, IHostControl **ppHostControl);
 HOSTMEM_API HRESULT WINAPI HostMemCreateMemoryManager(const HOSTMEM_CONFIG *config, IHostMemoryManager **ppManager);
+
+typedef struct HOSTMEM_STATS {
+    DWORD     cbSize;              /* sizeof(HOSTMEM_STATS) */
+    ULONGLONG committedBytes;      /* now, through VirtualAlloc */
+    ULONGLONG peakCommittedBytes;
+    ULONGLONG reservedBytes;       /* now, address space reserved through VirtualAlloc */
+    ULONGLONG mallocBytes;         /* now, held by live IHostMalloc blocks (bytes requested) */
+    ULONGLONG mappedBytes;         /* now, reported by Acquired/ReleasedVirtualAddressSpace */
+    ULONGLONG failures[3];         /* failed requests, by EMemoryCriticalLevel */
+    ULONGLONG escalations;         /* failures that returned E_FAIL */
+    ULONGLONG notifications[3];    /* delivered Low, Neutral, High */
+} HOSTMEM_STATS;
+
+/* manager: the IHostMemoryManager or the IHostControl that owns it. Lock-free.
+   S_OK; E_POINTER for NULL arguments; E_INVALIDARG for a cbSize other than
+   sizeof(HOSTMEM_STATS) or a manager that is not hostmem's. */
+HOSTMEM_API HRESULT WINAPI HostMemGetStats(IUnknown *manager, HOSTMEM_STATS *stats);
 
 /* One outstanding IHostMalloc block, as HostMemEnumMallocBlocks reports it. */
 typedef struct HOSTMEM_BLOCK_INFO {

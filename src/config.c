@@ -4,7 +4,49 @@
  */
 #include "hostmem_private.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "os.h"
+#include "size_parse.h"
+
+static ULONGLONG percent_of(ULONGLONG value, unsigned percent)
+{
+    return value / 100 * percent + value % 100 * percent / 100;
+}
+
+static ULONGLONG headroom(ULONGLONG configured, ULONGLONG limit, unsigned default_percent)
+{
+    if (configured == HOSTMEM_HEADROOM_NONE)
+        return 0;
+    return configured ? configured : percent_of(limit, default_percent);
+}
+
+/* HOSTMEM_COMMIT_LIMIT=512M: all or nothing; a malformed value is reported and the
+   configured limit stays. */
+static void commit_limit_from_environment(ULONGLONG *limit)
+{
+    WCHAR wide[64];
+    char text[64];
+    DWORD length = hm_os.GetEnvironmentVariableW(L"HOSTMEM_COMMIT_LIMIT", wide, ARRAYSIZE(wide));
+    uint64_t bytes;
+    DWORD i;
+
+    if (!length)
+        return;
+    if (length >= ARRAYSIZE(wide)) {
+        fprintf(stderr, "hostmem: HOSTMEM_COMMIT_LIMIT is too long to be a size; ignored\n");
+        return;
+    }
+    for (i = 0; i <= length; i++)
+        text[i] = wide[i] < 0x80 ? (char)wide[i] : '?';
+    if (!hm_parse_size(text, &bytes)) {
+        fprintf(stderr, "hostmem: HOSTMEM_COMMIT_LIMIT=\"%s\" is not a size (digits, then optionally K, M, G "
+                        "or T); ignored\n", text);
+        return;
+    }
+    *limit = bytes;
+}
 
 HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *settings)
 {
@@ -16,21 +58,49 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
         if (config->cbSize < HOSTMEM_CONFIG_MIN_SIZE || config->cbSize > sizeof(HOSTMEM_CONFIG))
             return E_INVALIDARG;
         memcpy(&copy, config, config->cbSize);
+        /* A field cut by cbSize counts as absent, like those wholly beyond it. */
+#define CUT(field)                                                                     \
+    if (offsetof(HOSTMEM_CONFIG, field) + sizeof(copy.field) > config->cbSize)         \
+        memset(&copy.field, 0, sizeof(copy.field))
+        CUT(failureAction);
+        CUT(escalationCallback);
+        CUT(escalationContext);
+        CUT(appDomainHeadroom);
+        CUT(processHeadroom);
+        CUT(retryTimeoutMs);
+        CUT(highWaterPercent);
+        CUT(lowWaterPercent);
+        CUT(addressSpaceLimit);
+#undef CUT
     }
-#define PRESENT(field) (config && offsetof(HOSTMEM_CONFIG, field) + sizeof(copy.field) <= config->cbSize)
 
     memset(settings, 0, sizeof(*settings));
-    settings->commit_limit = copy.commitLimit;
     hm_policy_init(&settings->policy);
-    if (PRESENT(failureAction)) {
-        for (level = 0; level < HM_LEVEL_COUNT; level++)
-            if (!hm_policy_set(&settings->policy, level, copy.failureAction[level]))
-                return E_INVALIDARG;
-    }
-    if (PRESENT(escalationCallback))
-        settings->escalation_callback = copy.escalationCallback;
-    if (PRESENT(escalationContext))
-        settings->escalation_context = copy.escalationContext;
-#undef PRESENT
+    for (level = 0; level < HM_LEVEL_COUNT; level++)
+        if (!hm_policy_set(&settings->policy, level, copy.failureAction[level]))
+            return E_INVALIDARG;
+    settings->escalation_callback = copy.escalationCallback;
+    settings->escalation_context = copy.escalationContext;
+
+    settings->high_water_percent = copy.highWaterPercent ? copy.highWaterPercent : HM_DEFAULT_HIGH_WATER_PERCENT;
+    settings->low_water_percent = copy.lowWaterPercent ? copy.lowWaterPercent : HM_DEFAULT_LOW_WATER_PERCENT;
+    if (settings->high_water_percent > 100 || settings->low_water_percent >= settings->high_water_percent)
+        return E_INVALIDARG;
+
+    if (copy.retryTimeoutMs == HOSTMEM_RETRY_NONE)
+        settings->retry_timeout_ms = 0;
+    else if (copy.retryTimeoutMs > HM_MAX_RETRY_TIMEOUT_MS)
+        return E_INVALIDARG;
+    else
+        settings->retry_timeout_ms = copy.retryTimeoutMs ? copy.retryTimeoutMs : HM_DEFAULT_RETRY_TIMEOUT_MS;
+
+    settings->commit_limit = copy.commitLimit;
+    commit_limit_from_environment(&settings->commit_limit);
+    settings->headroom[eTaskCritical] = 0;
+    settings->headroom[eAppDomainCritical] =
+        headroom(copy.appDomainHeadroom, settings->commit_limit, HM_DEFAULT_APPDOMAIN_HEADROOM_PERCENT);
+    settings->headroom[eProcessCritical] =
+        headroom(copy.processHeadroom, settings->commit_limit, HM_DEFAULT_PROCESS_HEADROOM_PERCENT);
+    settings->address_space_limit = copy.addressSpaceLimit;
     return S_OK;
 }

@@ -58,6 +58,7 @@ static ULONG WINAPI host_malloc_Release(IHostMalloc *iface)
         hm_manager_remove_malloc(manager, &malloc->entry);
         /* Destroying the heap frees every block the CLR did not free. */
         hm_os.HeapDestroy(malloc->heap);
+        hm_manager_count_malloc(manager, (SIZE_T)malloc->blocks.bytes, FALSE);
         hm_blocks_destroy(&malloc->blocks);
         hm_lock_destroy(&malloc->lock);
         hm_manager_heap_free(manager, malloc);
@@ -80,7 +81,9 @@ static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCritical
         return E_INVALIDARG;
     }
     /* HeapAlloc does not set a last error when it fails: no memory is its only cause. */
-    if (!(p = hm_os.HeapAlloc(malloc->heap, 0, size)))
+    if (!(p = hm_os.HeapAlloc(malloc->heap, 0, size)) && hm_manager_wait_for_memory(malloc->manager, level, size))
+        p = hm_os.HeapAlloc(malloc->heap, 0, size);
+    if (!p)
         return hm_manager_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);
 
     block.address = p;
@@ -95,6 +98,7 @@ static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCritical
     }
     hm_blocks_insert(&malloc->blocks, &block);
     hm_lock_release(&malloc->lock);
+    hm_manager_count_malloc(malloc->manager, size, TRUE);
     *mem = p;
     return S_OK;
 }
@@ -134,6 +138,7 @@ static HRESULT WINAPI host_malloc_Free(IHostMalloc *iface, void *mem)
         SetLastError(error);
         return hm_hresult_from_os_error(error);
     }
+    hm_manager_count_malloc(malloc->manager, block.size, FALSE);
     return S_OK;
 }
 

@@ -16,13 +16,27 @@
 
 /* The configuration after validation: every default filled in. */
 typedef struct hm_settings {
-    ULONGLONG                   commit_limit; /* 0: none */
+    ULONGLONG                   commit_limit;        /* 0: none */
+    ULONGLONG                   headroom[3];         /* bytes past the limit, by level */
+    DWORD                       retry_timeout_ms;    /* 0: no wait, no retry */
+    DWORD                       high_water_percent;
+    DWORD                       low_water_percent;
+    ULONGLONG                   address_space_limit; /* 0: none */
     hm_policy                   policy;
     HOSTMEM_ESCALATION_CALLBACK escalation_callback;
     void                       *escalation_context;
 } hm_settings;
 
-/* config.c: E_INVALIDARG for a bad cbSize or field; S_OK and *settings otherwise. */
+#define HM_DEFAULT_APPDOMAIN_HEADROOM_PERCENT 5
+#define HM_DEFAULT_PROCESS_HEADROOM_PERCENT   10
+#define HM_DEFAULT_RETRY_TIMEOUT_MS           100
+#define HM_MAX_RETRY_TIMEOUT_MS               60000
+#define HM_DEFAULT_HIGH_WATER_PERCENT         90
+#define HM_DEFAULT_LOW_WATER_PERCENT          60
+
+/* config.c: E_INVALIDARG for a bad cbSize or field; S_OK and *settings otherwise.
+   HOSTMEM_COMMIT_LIMIT in the environment overrides commitLimit; a malformed value
+   is reported on stderr and ignored. */
 HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *settings);
 
 /* An intrusive doubly-linked list node. */
@@ -49,6 +63,13 @@ SIZE_T hm_manager_max_request(const struct memory_manager *manager);
    GetLastError() reading os_error. Returns E_OUTOFMEMORY or E_FAIL. */
 HRESULT hm_manager_out_of_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,
                                  DWORD os_error, const char *method);
+/* An attempt at an eAppDomainCritical or eProcessCritical request found no memory:
+   raises low memory and waits (bounded by retryTimeoutMs) until the request would fit
+   under the limit, or, without one, until some memory comes back. TRUE when one more
+   attempt is worth making; FALSE at once for eTaskCritical. */
+BOOL hm_manager_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes);
+/* IHostMalloc blocks coming and going, for HOSTMEM_STATS.mallocBytes. */
+void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated);
 /* A failure the OS reported: out-of-memory errors go to the policy, the rest become
    HRESULT_FROM_WIN32 (E_UNEXPECTED when the OS left no error code). */
 HRESULT hm_manager_os_failure(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "budget.h"
 #include "sync.h"
 
 /* Windows reserves address space in 64 KiB granules; a region never shares one. */
@@ -43,8 +44,7 @@ struct hm_ledger {
     hm_lock      lock; /* radix writers, the free list, the record list */
     hm_region   *free_records;
     hm_region   *records;
-    _Atomic(uint64_t) committed;
-    _Atomic(uint64_t) peak;
+    hm_budget         committed;
     _Atomic(uint64_t) reserved;
     _Atomic(size_t)   regions;
     _Atomic(size_t)   overhead;
@@ -166,35 +166,22 @@ static void radix_unlink(hm_ledger *ledger, hm_region *region, uintptr_t base, u
 
 bool hm_ledger_charge(hm_ledger *ledger, uint64_t bytes, uint64_t ceiling)
 {
-    uint64_t now = atomic_load_explicit(&ledger->committed, memory_order_relaxed);
-    uint64_t peak;
-
-    do {
-        if (bytes > ceiling || now > ceiling - bytes)
-            return false;
-    } while (!atomic_compare_exchange_weak_explicit(&ledger->committed, &now, now + bytes,
-                                                    memory_order_relaxed, memory_order_relaxed));
-    now += bytes;
-    peak = atomic_load_explicit(&ledger->peak, memory_order_relaxed);
-    while (peak < now &&
-           !atomic_compare_exchange_weak_explicit(&ledger->peak, &peak, now, memory_order_relaxed, memory_order_relaxed))
-        ;
-    return true;
+    return hm_budget_charge(&ledger->committed, bytes, ceiling);
 }
 
 void hm_ledger_uncharge(hm_ledger *ledger, uint64_t bytes)
 {
-    atomic_fetch_sub_explicit(&ledger->committed, bytes, memory_order_relaxed);
+    hm_budget_uncharge(&ledger->committed, bytes);
 }
 
 uint64_t hm_ledger_committed_bytes(const hm_ledger *ledger)
 {
-    return atomic_load_explicit(&((hm_ledger *)ledger)->committed, memory_order_relaxed);
+    return hm_budget_used(&ledger->committed);
 }
 
 uint64_t hm_ledger_peak_committed_bytes(const hm_ledger *ledger)
 {
-    return atomic_load_explicit(&((hm_ledger *)ledger)->peak, memory_order_relaxed);
+    return hm_budget_peak(&ledger->committed);
 }
 
 uint64_t hm_ledger_reserved_bytes(const hm_ledger *ledger)

@@ -5,9 +5,21 @@
  */
 #include "hostmem_private.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
+#include "block_table.h"
+#include "budget.h"
+#include "notifier.h"
 #include "os.h"
+#include "pressure.h"
+
+/* How often, without a limit, the notifier looks at the OS's own memory signals. */
+#define OS_NOTIFICATION_POLL_MS 500
+
+/* An attempt found no memory (the OS said so, or the limit refused): the caller may
+   wait and retry, then applies the policy. Never returned to a caller of hostmem. */
+#define HM_E_NO_MEMORY ((HRESULT)0xE0DE0001L)
 
 struct memory_manager {
     IHostMemoryManager IHostMemoryManager_iface;
@@ -15,13 +27,23 @@ struct memory_manager {
     hm_settings        settings;
     HANDLE             heap;        /* bookkeeping: this object, the ledger, mallocs' tables */
     hm_allocator       allocator;   /* over heap, for the portable core */
-    hm_ledger         *ledger;
+    hm_ledger         *ledger;      /* reservations, pages, commit charge */
     SIZE_T             page_size;
     SIZE_T             granularity;
     SIZE_T             max_request;
-    hm_lock            lock;        /* callback and mallocs; never held across a call out */
+    hm_lock            lock;        /* callback, mallocs, views; never held across a call out */
     ICLRMemoryNotificationCallback *callback;
     hm_list_entry      mallocs;
+    hm_block_table     views;       /* mapped views the CLR reported: base -> bytes */
+    hm_budget          address_space; /* reserved + mapped, against addressSpaceLimit */
+    hm_pressure        pressure;    /* with a commit limit */
+    hm_notifier        notifier;
+    _Atomic(uint64_t)  freed_epoch; /* moves whenever commit falls; a retry waits for it */
+    _Atomic(uint64_t)  mapped_bytes;
+    _Atomic(uint64_t)  malloc_bytes;
+    _Atomic(uint64_t)  failures[3];
+    _Atomic(uint64_t)  escalations;
+    _Atomic(uint64_t)  notifications[3];
 };
 
 static const IHostMemoryManagerVtbl memory_manager_vtbl;
@@ -72,6 +94,9 @@ HRESULT hm_manager_out_of_memory(struct memory_manager *manager, EMemoryCritical
 {
     HRESULT hr = (HRESULT)hm_policy_failure(&manager->settings.policy, (uint32_t)level);
 
+    atomic_fetch_add_explicit(&manager->failures[level], 1, memory_order_relaxed);
+    if (hr == E_FAIL)
+        atomic_fetch_add_explicit(&manager->escalations, 1, memory_order_relaxed);
     if (hr == E_FAIL && manager->settings.escalation_callback) {
         HOSTMEM_ESCALATION info;
 
@@ -93,6 +118,62 @@ HRESULT hm_manager_os_failure(struct memory_manager *manager, EMemoryCriticalLev
         return hm_manager_out_of_memory(manager, level, bytes, os_error, method);
     SetLastError(os_error);
     return hm_hresult_from_os_error(os_error);
+}
+
+/* The most a request at this level may bring the commit charge to. */
+static uint64_t commit_ceiling(const struct memory_manager *manager, EMemoryCriticalLevel level)
+{
+    uint64_t limit = manager->settings.commit_limit, ceiling;
+
+    if (!limit)
+        return UINT64_MAX;
+    ceiling = limit + manager->settings.headroom[level];
+    return ceiling < limit ? UINT64_MAX : ceiling;
+}
+
+/* After every change of the commit charge: notifications under a limit. */
+static void commit_changed(struct memory_manager *manager, BOOL fell)
+{
+    if (fell)
+        atomic_fetch_add_explicit(&manager->freed_epoch, 1, memory_order_release);
+    if (manager->settings.commit_limit)
+        hm_notifier_post(&manager->notifier,
+                         hm_pressure_update(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)));
+}
+
+BOOL hm_manager_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes)
+{
+    uint64_t ceiling = commit_ceiling(manager, level), epoch, start;
+    BOOL limited = manager->settings.commit_limit != 0;
+
+    /* The task level fails at once; a request that could never fit is not worth a wait. */
+    if (level == eTaskCritical || !manager->settings.retry_timeout_ms || (limited && bytes > ceiling))
+        return FALSE;
+
+    epoch = atomic_load_explicit(&manager->freed_epoch, memory_order_acquire);
+    if (limited)
+        hm_notifier_post(&manager->notifier,
+                         hm_pressure_force_low(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)));
+    else
+        hm_notifier_force_low(&manager->notifier);
+
+    start = hm_os.GetTickCount64();
+    for (;;) {
+        if (limited ? hm_ledger_committed_bytes(manager->ledger) <= ceiling - bytes
+                    : atomic_load_explicit(&manager->freed_epoch, memory_order_acquire) != epoch)
+            return TRUE;
+        if (hm_os.GetTickCount64() - start >= manager->settings.retry_timeout_ms)
+            return TRUE; /* one more try all the same */
+        hm_os.Sleep(1);
+    }
+}
+
+void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated)
+{
+    if (allocated)
+        atomic_fetch_add_explicit(&manager->malloc_bytes, bytes, memory_order_relaxed);
+    else
+        atomic_fetch_sub_explicit(&manager->malloc_bytes, bytes, memory_order_relaxed);
 }
 
 static HRESULT invalid_parameter(void)
@@ -134,6 +215,10 @@ static void memory_manager_destroy(struct memory_manager *manager)
 {
     HANDLE heap = manager->heap;
 
+    hm_notifier_destroy(&manager->notifier);
+    if (manager->settings.commit_limit)
+        hm_pressure_destroy(&manager->pressure);
+    hm_blocks_destroy(&manager->views);
     if (manager->callback)
         ICLRMemoryNotificationCallback_Release(manager->callback);
     /* Nobody holds a reference any more, so nobody can still use the memory: give
@@ -173,11 +258,13 @@ static SIZE_T round_up(SIZE_T value, SIZE_T unit)
     return (value + unit - 1) & ~(unit - 1);
 }
 
-/* MEM_RESERVE, or MEM_COMMIT at NULL (which the OS reserves too): a new region. */
+/* MEM_RESERVE, or MEM_COMMIT at NULL (which the OS reserves too): a new region. The
+   limits are charged before the OS is asked, so a refused request reserves nothing. */
 static HRESULT reserve_region(struct memory_manager *manager, void *address, SIZE_T size, DWORD type,
-                              DWORD protect, EMemoryCriticalLevel level, void **mem)
+                              DWORD protect, EMemoryCriticalLevel level, void **mem, DWORD *os_error)
 {
     uintptr_t start = (uintptr_t)address;
+    uint64_t as_limit = manager->settings.address_space_limit;
     SIZE_T span;
     uint64_t charge;
     hm_region *region;
@@ -195,26 +282,38 @@ static HRESULT reserve_region(struct memory_manager *manager, void *address, SIZ
         span = round_up(size, manager->page_size);
     }
 
+    *os_error = ERROR_NOT_ENOUGH_MEMORY;
     if (!(region = hm_ledger_prepare_region(manager->ledger, span)))
-        return hm_manager_out_of_memory(manager, level, size, ERROR_NOT_ENOUGH_MEMORY, "VirtualAlloc");
-    charge = (type & MEM_COMMIT) ? span : 0;
-    if (charge && !hm_ledger_charge(manager->ledger, charge, UINT64_MAX)) {
+        return HM_E_NO_MEMORY;
+    if (!hm_budget_charge(&manager->address_space, span, as_limit ? as_limit : UINT64_MAX)) {
         hm_ledger_discard_region(manager->ledger, region);
-        return hm_manager_out_of_memory(manager, level, size, ERROR_NOT_ENOUGH_MEMORY, "VirtualAlloc");
+        return HM_E_NO_MEMORY;
+    }
+    charge = (type & MEM_COMMIT) ? span : 0;
+    if (charge && !hm_ledger_charge(manager->ledger, charge, commit_ceiling(manager, level))) {
+        hm_budget_uncharge(&manager->address_space, span);
+        hm_ledger_discard_region(manager->ledger, region);
+        return HM_E_NO_MEMORY;
     }
 
     base = hm_os.VirtualAlloc(address, size, type, protect);
-    if (!base) {
-        DWORD error = GetLastError();
+    if (!base || !hm_ledger_publish_region(manager->ledger, region, (uintptr_t)base, charge != 0)) {
+        *os_error = base ? ERROR_NOT_ENOUGH_MEMORY : GetLastError();
+        if (base)
+            hm_os.VirtualFree(base, 0, MEM_RELEASE); /* the books could not take it */
+        else
+            hm_ledger_discard_region(manager->ledger, region);
         hm_ledger_uncharge(manager->ledger, charge);
-        hm_ledger_discard_region(manager->ledger, region);
-        return hm_manager_os_failure(manager, level, size, error, "VirtualAlloc");
+        hm_budget_uncharge(&manager->address_space, span);
+        commit_changed(manager, FALSE);
+        if (!hm_is_out_of_memory_error(*os_error)) {
+            SetLastError(*os_error);
+            return hm_hresult_from_os_error(*os_error);
+        }
+        return HM_E_NO_MEMORY;
     }
-    if (!hm_ledger_publish_region(manager->ledger, region, (uintptr_t)base, charge != 0)) {
-        hm_os.VirtualFree(base, 0, MEM_RELEASE);
-        hm_ledger_uncharge(manager->ledger, charge);
-        return hm_manager_out_of_memory(manager, level, size, ERROR_NOT_ENOUGH_MEMORY, "VirtualAlloc");
-    }
+    if (charge)
+        commit_changed(manager, FALSE);
     *mem = base;
     return S_OK;
 }
@@ -222,28 +321,63 @@ static HRESULT reserve_region(struct memory_manager *manager, void *address, SIZ
 /* MEM_COMMIT inside a region of ours (locked): the region's lock orders the page bits
    with the OS call, so concurrent commits and decommits never make the books drift. */
 static HRESULT commit_in_region(struct memory_manager *manager, hm_region *region, void *address, SIZE_T size,
-                                DWORD type, DWORD protect, EMemoryCriticalLevel level, void **mem)
+                                DWORD type, DWORD protect, EMemoryCriticalLevel level, void **mem,
+                                DWORD *os_error)
 {
     uintptr_t start = (uintptr_t)address;
     uintptr_t end = start + size < start ? UINTPTR_MAX : start + size;
     uint64_t charge = (uint64_t)hm_region_count_uncommitted(region, start, end) * manager->page_size;
     void *result;
 
-    if (charge && !hm_ledger_charge(manager->ledger, charge, UINT64_MAX)) {
+    if (charge && !hm_ledger_charge(manager->ledger, charge, commit_ceiling(manager, level))) {
         hm_ledger_unlock_region(region);
-        return hm_manager_out_of_memory(manager, level, size, ERROR_NOT_ENOUGH_MEMORY, "VirtualAlloc");
+        *os_error = ERROR_NOT_ENOUGH_MEMORY;
+        return HM_E_NO_MEMORY;
     }
     result = hm_os.VirtualAlloc(address, size, type, protect);
     if (!result) {
-        DWORD error = GetLastError();
+        *os_error = GetLastError();
         hm_ledger_uncharge(manager->ledger, charge);
         hm_ledger_unlock_region(region);
-        return hm_manager_os_failure(manager, level, size, error, "VirtualAlloc");
+        if (charge)
+            commit_changed(manager, FALSE);
+        if (!hm_is_out_of_memory_error(*os_error)) {
+            SetLastError(*os_error);
+            return hm_hresult_from_os_error(*os_error);
+        }
+        return HM_E_NO_MEMORY;
     }
     hm_region_mark_committed(region, start, end);
     hm_ledger_unlock_region(region);
+    if (charge)
+        commit_changed(manager, FALSE);
     *mem = result;
     return S_OK;
+}
+
+static HRESULT try_virtual_alloc(struct memory_manager *manager, void *address, SIZE_T size, DWORD type,
+                                 DWORD protect, EMemoryCriticalLevel level, void **mem, DWORD *os_error)
+{
+    hm_region *region;
+    void *result;
+
+    if ((type & MEM_RESERVE) || ((type & MEM_COMMIT) && !address))
+        return reserve_region(manager, address, size, type, protect, level, mem, os_error);
+    if ((type & MEM_COMMIT) && (region = hm_ledger_lock_region(manager->ledger, (uintptr_t)address)))
+        return commit_in_region(manager, region, address, size, type, protect, level, mem, os_error);
+
+    /* MEM_RESET and friends change no commit; a commit into memory that hostmem did not
+       reserve (the CLR took a few blocks from the OS before SetHostControl) is the OS's
+       to judge and is not booked. */
+    if ((result = hm_os.VirtualAlloc(address, size, type, protect))) {
+        *mem = result;
+        return S_OK;
+    }
+    *os_error = GetLastError();
+    if (hm_is_out_of_memory_error(*os_error))
+        return HM_E_NO_MEMORY;
+    SetLastError(*os_error);
+    return hm_hresult_from_os_error(*os_error);
 }
 
 static HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, void *address, SIZE_T size,
@@ -251,8 +385,8 @@ static HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, voi
                                                   void **mem)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    hm_region *region;
-    void *result;
+    DWORD os_error = 0;
+    HRESULT hr;
 
     if (!mem)
         return E_POINTER;
@@ -260,19 +394,12 @@ static HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, voi
     if (!hm_level_is_valid((uint32_t)level))
         return invalid_parameter();
 
-    if ((type & MEM_RESERVE) || ((type & MEM_COMMIT) && !address))
-        return reserve_region(manager, address, size, type, protect, level, mem);
-    if ((type & MEM_COMMIT) && (region = hm_ledger_lock_region(manager->ledger, (uintptr_t)address)))
-        return commit_in_region(manager, region, address, size, type, protect, level, mem);
-
-    /* MEM_RESET and friends change no commit; a commit into memory that hostmem did not
-       reserve (the CLR took a few blocks from the OS before SetHostControl) is the OS's
-       to judge and is not booked. */
-    result = hm_os.VirtualAlloc(address, size, type, protect);
-    if (!result)
-        return hm_manager_os_failure(manager, level, size, GetLastError(), "VirtualAlloc");
-    *mem = result;
-    return S_OK;
+    hr = try_virtual_alloc(manager, address, size, type, protect, level, mem, &os_error);
+    if (hr == HM_E_NO_MEMORY && hm_manager_wait_for_memory(manager, level, size))
+        hr = try_virtual_alloc(manager, address, size, type, protect, level, mem, &os_error);
+    if (hr == HM_E_NO_MEMORY)
+        return hm_manager_out_of_memory(manager, level, size, os_error, "VirtualAlloc");
+    return hr;
 }
 
 static HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVOID address, SIZE_T size,
@@ -309,12 +436,16 @@ static HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVO
         return hm_hresult_from_os_error(error);
     }
     if (free_type == MEM_RELEASE) {
-        hm_ledger_retire_region(manager->ledger, region);
-        return S_OK;
+        uint64_t span = hm_region_end(region) - hm_region_base(region);
+        pages = hm_ledger_retire_region(manager->ledger, region) / manager->page_size;
+        hm_budget_uncharge(&manager->address_space, span);
+    } else {
+        pages = hm_region_mark_decommitted(region, start, size ? start + size : hm_region_end(region));
+        hm_ledger_unlock_region(region);
+        hm_ledger_uncharge(manager->ledger, pages * manager->page_size);
     }
-    pages = hm_region_mark_decommitted(region, start, size ? start + size : hm_region_end(region));
-    hm_ledger_unlock_region(region);
-    hm_ledger_uncharge(manager->ledger, pages * manager->page_size);
+    if (pages)
+        commit_changed(manager, TRUE);
     return S_OK;
 }
 
@@ -350,9 +481,10 @@ static HRESULT WINAPI memory_manager_VirtualProtect(IHostMemoryManager *iface, v
 
 static HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available)
 {
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    uint64_t limit = manager->settings.commit_limit, committed, room;
     MEMORYSTATUSEX status;
 
-    (void)iface;
     if (!load || !available)
         return E_POINTER;
     *load = 0;
@@ -360,9 +492,38 @@ static HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DW
     status.dwLength = sizeof(status);
     if (!hm_os.GlobalMemoryStatusEx(&status))
         return hm_hresult_from_os_error(GetLastError());
+    if (limit) {
+        /* The CLR's GC sizes itself by these figures: under a limit, the limit is the machine. */
+        committed = hm_ledger_committed_bytes(manager->ledger);
+        room = committed < limit ? limit - committed : 0;
+        if (room > status.ullAvailPhys)
+            room = status.ullAvailPhys;
+        *load = committed >= limit ? 100 : (DWORD)(committed / (limit / 100 ? limit / 100 : 1));
+        if (*load > 100)
+            *load = 100;
+        *available = room > (uint64_t)SIZE_MAX ? SIZE_MAX : (SIZE_T)room;
+        return S_OK;
+    }
     *load = status.dwMemoryLoad;
     *available = status.ullAvailPhys > (DWORDLONG)SIZE_MAX ? SIZE_MAX : (SIZE_T)status.ullAvailPhys;
     return S_OK;
+}
+
+/* On the notifier thread (or inline where none runs), outside every hostmem lock. */
+static void deliver_notification(void *context, int state)
+{
+    struct memory_manager *manager = context;
+    ICLRMemoryNotificationCallback *callback;
+
+    hm_lock_acquire(&manager->lock);
+    if ((callback = manager->callback))
+        ICLRMemoryNotificationCallback_AddRef(callback);
+    hm_lock_release(&manager->lock);
+    if (!callback)
+        return;
+    atomic_fetch_add_explicit(&manager->notifications[state - eMemoryAvailableLow], 1, memory_order_relaxed);
+    ICLRMemoryNotificationCallback_OnMemoryNotification(callback, (EMemoryAvailable)state);
+    ICLRMemoryNotificationCallback_Release(callback);
 }
 
 static HRESULT WINAPI memory_manager_RegisterMemoryNotificationCallback(IHostMemoryManager *iface,
@@ -371,8 +532,12 @@ static HRESULT WINAPI memory_manager_RegisterMemoryNotificationCallback(IHostMem
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
     ICLRMemoryNotificationCallback *previous;
 
-    if (callback)
+    if (callback) {
         ICLRMemoryNotificationCallback_AddRef(callback);
+        /* Without a thread the notifications are delivered on the allocating thread;
+           they still arrive, so a refusal changes nothing for the CLR. */
+        hm_notifier_start(&manager->notifier);
+    }
     hm_lock_acquire(&manager->lock);
     previous = manager->callback;
     manager->callback = callback;
@@ -385,25 +550,61 @@ static HRESULT WINAPI memory_manager_RegisterMemoryNotificationCallback(IHostMem
 
 static HRESULT WINAPI memory_manager_NeedsVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start, SIZE_T size)
 {
-    (void)iface;
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    uint64_t limit = manager->settings.address_space_limit;
+
     (void)start;
-    (void)size;
+    if (limit && size > limit - (hm_budget_used(&manager->address_space) < limit
+                                     ? hm_budget_used(&manager->address_space) : limit))
+        return E_OUTOFMEMORY;
     return S_OK;
 }
 
 static HRESULT WINAPI memory_manager_AcquiredVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start,
                                                                  SIZE_T size)
 {
-    (void)iface;
-    (void)start;
-    (void)size;
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    hm_block view, previous;
+    BOOL replaced, recorded;
+
+    if (!start)
+        return E_INVALIDARG;
+    view.address = start;
+    view.size = size;
+    view.file = NULL;
+    view.line = 0;
+    hm_lock_acquire(&manager->lock);
+    replaced = hm_blocks_remove(&manager->views, start, &previous);
+    if ((recorded = hm_blocks_reserve(&manager->views)))
+        hm_blocks_insert(&manager->views, &view);
+    hm_lock_release(&manager->lock);
+
+    /* The view exists whether or not hostmem could book it; only booked views count,
+       so the books never keep bytes that no Released call could take back. */
+    if (replaced) {
+        atomic_fetch_sub_explicit(&manager->mapped_bytes, previous.size, memory_order_relaxed);
+        hm_budget_uncharge(&manager->address_space, previous.size);
+    }
+    if (!recorded)
+        return E_OUTOFMEMORY;
+    atomic_fetch_add_explicit(&manager->mapped_bytes, size, memory_order_relaxed);
+    hm_budget_charge(&manager->address_space, size, UINT64_MAX);
     return S_OK;
 }
 
 static HRESULT WINAPI memory_manager_ReleasedVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start)
 {
-    (void)iface;
-    (void)start;
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    hm_block view;
+    BOOL found;
+
+    hm_lock_acquire(&manager->lock);
+    found = hm_blocks_remove(&manager->views, start, &view);
+    hm_lock_release(&manager->lock);
+    if (!found)
+        return HOST_E_INVALIDOPERATION;
+    atomic_fetch_sub_explicit(&manager->mapped_bytes, view.size, memory_order_relaxed);
+    hm_budget_uncharge(&manager->address_space, view.size);
     return S_OK;
 }
 
@@ -495,10 +696,17 @@ HRESULT hm_memory_manager_create(const hm_settings *settings, struct memory_mana
                                     (uintptr_t)info.lpMinimumApplicationAddress + 1);
     hm_lock_init(&manager->lock);
     manager->mallocs.next = manager->mallocs.prev = &manager->mallocs;
+    hm_blocks_init(&manager->views, &manager->allocator);
     if (!(manager->ledger = hm_ledger_create(&manager->allocator, manager->page_size))) {
         hm_os.HeapDestroy(heap);
         return E_OUTOFMEMORY;
     }
+    if (settings->commit_limit)
+        hm_pressure_init(&manager->pressure, settings->commit_limit, settings->high_water_percent,
+                         settings->low_water_percent);
+    /* Without a limit of its own, hostmem passes on what the OS says of memory. */
+    hm_notifier_init(&manager->notifier, deliver_notification, manager, !settings->commit_limit,
+                     OS_NOTIFICATION_POLL_MS);
     *result = manager;
     return S_OK;
 }
@@ -517,5 +725,30 @@ HRESULT WINAPI HostMemCreateMemoryManager(const HOSTMEM_CONFIG *config, IHostMem
     if (FAILED(hr = hm_memory_manager_create(&settings, &manager)))
         return hr;
     *ppManager = &manager->IHostMemoryManager_iface;
+    return S_OK;
+}
+
+HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
+{
+    struct memory_manager *manager;
+    int i;
+
+    if (!object || !stats)
+        return E_POINTER;
+    if (stats->cbSize != sizeof(*stats) || !(manager = hm_memory_manager_from_unknown(object)))
+        return E_INVALIDARG;
+    /* Committed before peak, and peak never below it: committed never reads above peak. */
+    stats->committedBytes = hm_ledger_committed_bytes(manager->ledger);
+    stats->peakCommittedBytes = hm_ledger_peak_committed_bytes(manager->ledger);
+    if (stats->peakCommittedBytes < stats->committedBytes)
+        stats->peakCommittedBytes = stats->committedBytes;
+    stats->reservedBytes = hm_ledger_reserved_bytes(manager->ledger);
+    stats->mallocBytes = atomic_load_explicit(&manager->malloc_bytes, memory_order_relaxed);
+    stats->mappedBytes = atomic_load_explicit(&manager->mapped_bytes, memory_order_relaxed);
+    for (i = 0; i < 3; i++) {
+        stats->failures[i] = atomic_load_explicit(&manager->failures[i], memory_order_relaxed);
+        stats->notifications[i] = atomic_load_explicit(&manager->notifications[i], memory_order_relaxed);
+    }
+    stats->escalations = atomic_load_explicit(&manager->escalations, memory_order_relaxed);
     return S_OK;
 }

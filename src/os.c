@@ -3,31 +3,15 @@
  */
 #include "os.h"
 
-static const hm_os_table kernel32_table = {
-    VirtualAlloc,
-    VirtualFree,
-    VirtualQuery,
-    VirtualProtect,
-    GlobalMemoryStatusEx,
-    GetSystemInfo,
-    HeapCreate,
-    HeapDestroy,
-    HeapAlloc,
-    HeapFree,
-};
+#define KERNEL32_ENTRIES                                                                          \
+    VirtualAlloc, VirtualFree, VirtualQuery, VirtualProtect, GlobalMemoryStatusEx, GetSystemInfo, \
+    HeapCreate, HeapDestroy, HeapAlloc, HeapFree, CreateThread, CreateEventW, SetEvent,           \
+    WaitForSingleObject, CloseHandle, GetTickCount64, Sleep, CreateMemoryResourceNotification,    \
+    QueryMemoryResourceNotification, GetEnvironmentVariableW
 
-hm_os_table hm_os = {
-    VirtualAlloc,
-    VirtualFree,
-    VirtualQuery,
-    VirtualProtect,
-    GlobalMemoryStatusEx,
-    GetSystemInfo,
-    HeapCreate,
-    HeapDestroy,
-    HeapAlloc,
-    HeapFree,
-};
+static const hm_os_table kernel32_table = { KERNEL32_ENTRIES };
+
+hm_os_table hm_os = { KERNEL32_ENTRIES };
 
 void hm_os_restore(void)
 {

@@ -19,6 +19,20 @@ typedef struct hm_os_table {
     BOOL   (WINAPI *HeapDestroy)(HANDLE heap);
     LPVOID (WINAPI *HeapAlloc)(HANDLE heap, DWORD flags, SIZE_T bytes);
     BOOL   (WINAPI *HeapFree)(HANDLE heap, DWORD flags, LPVOID block);
+    /* The notifier thread and the bounded wait before a retry. */
+    HANDLE (WINAPI *CreateThread)(LPSECURITY_ATTRIBUTES security, SIZE_T stack, LPTHREAD_START_ROUTINE start,
+                                  LPVOID parameter, DWORD flags, LPDWORD thread_id);
+    HANDLE (WINAPI *CreateEventW)(LPSECURITY_ATTRIBUTES security, BOOL manual_reset, BOOL initial, LPCWSTR name);
+    BOOL   (WINAPI *SetEvent)(HANDLE event);
+    DWORD  (WINAPI *WaitForSingleObject)(HANDLE handle, DWORD milliseconds);
+    BOOL   (WINAPI *CloseHandle)(HANDLE handle);
+    ULONGLONG (WINAPI *GetTickCount64)(void);
+    VOID   (WINAPI *Sleep)(DWORD milliseconds);
+    /* The OS's own low/high memory signals, forwarded when there is no limit. */
+    HANDLE (WINAPI *CreateMemoryResourceNotification)(MEMORY_RESOURCE_NOTIFICATION_TYPE type);
+    BOOL   (WINAPI *QueryMemoryResourceNotification)(HANDLE notification, PBOOL state);
+    /* HOSTMEM_COMMIT_LIMIT and friends. */
+    DWORD  (WINAPI *GetEnvironmentVariableW)(LPCWSTR name, LPWSTR buffer, DWORD size);
 } hm_os_table;
 
 /* The table in use. Tests may replace entries while no hostmem call is running. */

@@ -5,7 +5,7 @@
 int hostmem_header_check_c(void);
 int hostmem_header_check_c(void)
 {
-    HOSTMEM_CONFIG config = { sizeof(config), 0, { 0, 0, 0 }, NULL, NULL };
+    HOSTMEM_CONFIG config = { .cbSize = sizeof(config), .commitLimit = 0 };
     IHostMemoryManager *manager = NULL;
 
     if (FAILED(HostMemCreateMemoryManager(&config, &manager)))

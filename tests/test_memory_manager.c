@@ -1973,7 +1973,7 @@ static void register_null_callback_releases_the_registered_one(void **state)
 
 /* --- Needs/Acquired/ReleasedVirtualAddressSpace ----------------------------------- */
 
-static void address_space_notifications_return_s_ok(void **state)
+static void address_space_notifications_are_accepted_and_never_make_views_hostmems(void **state)
 {
     IHostMemoryManager *manager = new_manager(NULL);
     char *view;
@@ -1985,7 +1985,8 @@ static void address_space_notifications_return_s_ok(void **state)
     assert_int_equal(IHostMemoryManager_NeedsVirtualAddressSpace(manager, view, 64 * KIB), S_OK);
     assert_int_equal(IHostMemoryManager_AcquiredVirtualAddressSpace(manager, view, 64 * KIB), S_OK);
     assert_int_equal(IHostMemoryManager_ReleasedVirtualAddressSpace(manager, view), S_OK);
-    assert_int_equal(IHostMemoryManager_ReleasedVirtualAddressSpace(manager, NULL), S_OK);
+    /* A base never reported is no view hostmem could have booked. */
+    assert_int_equal(IHostMemoryManager_ReleasedVirtualAddressSpace(manager, NULL), HOST_E_INVALIDOPERATION);
     /* Reporting a view does not make it hostmem's to free. */
     assert_int_equal(IHostMemoryManager_AcquiredVirtualAddressSpace(manager, view, 64 * KIB), S_OK);
     assert_int_equal(IHostMemoryManager_VirtualFree(manager, view, 0, MEM_RELEASE), HOST_E_INVALIDOPERATION);
@@ -2074,7 +2075,7 @@ int main(void)
         T(register_callback_replacing_releases_the_previous_once),
         T(register_same_callback_twice_keeps_one_reference),
         T(register_null_callback_releases_the_registered_one),
-        T(address_space_notifications_return_s_ok),
+        T(address_space_notifications_are_accepted_and_never_make_views_hostmems),
     };
 
     return cmocka_run_group_tests_name("memory_manager", tests, NULL, NULL);

@@ -10,6 +10,7 @@ static unsigned counts[OS_CALL_COUNT];
 static unsigned total;
 static long skip_left[OS_CALL_COUNT];   /* < 0: no one-shot fault armed */
 static DWORD once_error[OS_CALL_COUNT];
+static unsigned times_left[OS_CALL_COUNT]; /* failures still to come once skip_left ran out */
 static BOOL always[OS_CALL_COUNT];
 static DWORD always_error[OS_CALL_COUNT];
 static unsigned nth_left;               /* 0: none armed */
@@ -34,6 +35,10 @@ static BOOL must_fail(os_call which)
     if (skip_left[which] >= 0 && skip_left[which]-- == 0) {
         fail = TRUE;
         error = once_error[which];
+        if (times_left[which] > 1) {
+            times_left[which]--;
+            skip_left[which] = 0; /* the next call fails too */
+        }
     }
     if (fail)
         SetLastError(error);
@@ -77,12 +82,57 @@ static BOOL WINAPI w_HeapFree(HANDLE h, DWORD f, LPVOID p)
     return must_fail(OS_HEAP_FREE) ? FALSE : real.HeapFree(h, f, p);
 }
 
+static HANDLE WINAPI w_CreateThread(LPSECURITY_ATTRIBUTES s, SIZE_T k, LPTHREAD_START_ROUTINE f, LPVOID p, DWORD g,
+                                    LPDWORD id)
+{
+    return must_fail(OS_CREATE_THREAD) ? NULL : real.CreateThread(s, k, f, p, g, id);
+}
+static HANDLE WINAPI w_CreateEventW(LPSECURITY_ATTRIBUTES s, BOOL m, BOOL i, LPCWSTR n)
+{
+    return must_fail(OS_CREATE_EVENT) ? NULL : real.CreateEventW(s, m, i, n);
+}
+static BOOL WINAPI w_SetEvent(HANDLE h)
+{
+    return must_fail(OS_SET_EVENT) ? FALSE : real.SetEvent(h);
+}
+static DWORD WINAPI w_WaitForSingleObject(HANDLE h, DWORD ms)
+{
+    return must_fail(OS_WAIT_FOR_SINGLE_OBJECT) ? WAIT_FAILED : real.WaitForSingleObject(h, ms);
+}
+static BOOL WINAPI w_CloseHandle(HANDLE h)
+{
+    return must_fail(OS_CLOSE_HANDLE) ? FALSE : real.CloseHandle(h);
+}
+static ULONGLONG WINAPI w_GetTickCount64(void)
+{
+    (void)must_fail(OS_GET_TICK_COUNT);
+    return real.GetTickCount64();
+}
+static VOID WINAPI w_Sleep(DWORD ms)
+{
+    (void)must_fail(OS_SLEEP);
+    real.Sleep(ms);
+}
+static HANDLE WINAPI w_CreateMemoryResourceNotification(MEMORY_RESOURCE_NOTIFICATION_TYPE t)
+{
+    return must_fail(OS_CREATE_MEMORY_RESOURCE_NOTIFICATION) ? NULL : real.CreateMemoryResourceNotification(t);
+}
+static BOOL WINAPI w_QueryMemoryResourceNotification(HANDLE h, PBOOL state)
+{
+    return must_fail(OS_QUERY_MEMORY_RESOURCE_NOTIFICATION) ? FALSE : real.QueryMemoryResourceNotification(h, state);
+}
+static DWORD WINAPI w_GetEnvironmentVariableW(LPCWSTR n, LPWSTR b, DWORD s)
+{
+    return must_fail(OS_GET_ENVIRONMENT_VARIABLE) ? 0 : real.GetEnvironmentVariableW(n, b, s);
+}
+
 void fault_clear(void)
 {
     unsigned i;
 
     for (i = 0; i < OS_CALL_COUNT; i++) {
         skip_left[i] = -1;
+        times_left[i] = 0;
         always[i] = FALSE;
     }
     nth_left = 0;
@@ -102,6 +152,16 @@ int fault_setup(void **state)
     hm_os.HeapDestroy = w_HeapDestroy;
     hm_os.HeapAlloc = w_HeapAlloc;
     hm_os.HeapFree = w_HeapFree;
+    hm_os.CreateThread = w_CreateThread;
+    hm_os.CreateEventW = w_CreateEventW;
+    hm_os.SetEvent = w_SetEvent;
+    hm_os.WaitForSingleObject = w_WaitForSingleObject;
+    hm_os.CloseHandle = w_CloseHandle;
+    hm_os.GetTickCount64 = w_GetTickCount64;
+    hm_os.Sleep = w_Sleep;
+    hm_os.CreateMemoryResourceNotification = w_CreateMemoryResourceNotification;
+    hm_os.QueryMemoryResourceNotification = w_QueryMemoryResourceNotification;
+    hm_os.GetEnvironmentVariableW = w_GetEnvironmentVariableW;
     memset(counts, 0, sizeof(counts));
     total = 0;
     fault_clear();
@@ -116,10 +176,16 @@ int fault_teardown(void **state)
     return 0;
 }
 
+void fault_repeat(os_call which, unsigned skip, unsigned times, DWORD error)
+{
+    skip_left[which] = times ? (long)skip : -1;
+    times_left[which] = times;
+    once_error[which] = error;
+}
+
 void fault_once(os_call which, unsigned skip, DWORD error)
 {
-    skip_left[which] = (long)skip;
-    once_error[which] = error;
+    fault_repeat(which, skip, 1, error);
 }
 
 void fault_always(os_call which, DWORD error)

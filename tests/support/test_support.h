@@ -26,6 +26,16 @@ typedef enum os_call {
     OS_HEAP_DESTROY,
     OS_HEAP_ALLOC,
     OS_HEAP_FREE,
+    OS_CREATE_THREAD,
+    OS_CREATE_EVENT,
+    OS_SET_EVENT,
+    OS_WAIT_FOR_SINGLE_OBJECT,
+    OS_CLOSE_HANDLE,
+    OS_GET_TICK_COUNT,
+    OS_SLEEP,
+    OS_CREATE_MEMORY_RESOURCE_NOTIFICATION,
+    OS_QUERY_MEMORY_RESOURCE_NOTIFICATION,
+    OS_GET_ENVIRONMENT_VARIABLE,
     OS_CALL_COUNT
 } os_call;
 
@@ -35,8 +45,12 @@ int  fault_setup(void **state);
 int  fault_teardown(void **state);
 
 /* The call to `which` after `skip` more successful ones fails once with `error`
-   (SetLastError(error), the function's failure value). */
+   (SetLastError(error), the function's failure value). GetTickCount64 and Sleep
+   cannot fail: they are counted only. */
 void fault_once(os_call which, unsigned skip, DWORD error);
+/* The next `times` calls to `which`, after `skip` successful ones, fail with `error`:
+   an eAppDomainCritical or eProcessCritical request tries twice before it fails. */
+void fault_repeat(os_call which, unsigned skip, unsigned times, DWORD error);
 /* Every call to `which` fails with `error` until fault_clear. */
 void fault_always(os_call which, DWORD error);
 /* The n-th OS call from now (1 = the next), of any kind, fails once with `error`. */
