@@ -73,6 +73,9 @@ typedef struct HOSTMEM_CONFIG {
     DWORD     lowWaterPercent;
     /* Reserved plus mapped bytes the CLR may hold; 0 = no limit. */
     ULONGLONG addressSpaceLimit;
+    /* A file to write the call trace to (created anew; CSV, see README); NULL = none.
+       HOSTMEM_TRACE in the environment overrides it. */
+    const WCHAR *traceFile;
 } HOSTMEM_CONFIG;
 
 #define HOSTMEM_HEADROOM_NONE (~(ULONGLONG)0)

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "os.h"
 #include "size_parse.h"
@@ -51,7 +52,7 @@ static void commit_limit_from_environment(ULONGLONG *limit)
 HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *settings)
 {
     HOSTMEM_CONFIG copy;
-    DWORD level;
+    DWORD level, length;
 
     memset(&copy, 0, sizeof(copy));
     if (config) {
@@ -71,6 +72,7 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
         CUT(highWaterPercent);
         CUT(lowWaterPercent);
         CUT(addressSpaceLimit);
+        CUT(traceFile);
 #undef CUT
     }
 
@@ -102,5 +104,23 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
     settings->headroom[eProcessCritical] =
         headroom(copy.processHeadroom, settings->commit_limit, HM_DEFAULT_PROCESS_HEADROOM_PERCENT);
     settings->address_space_limit = copy.addressSpaceLimit;
+
+    /* HOSTMEM_TRACE=FILE wins over the config; a path too long for either is refused
+       when it comes from the host, and reported and ignored when it comes from the
+       environment. */
+    length = hm_os.GetEnvironmentVariableW(L"HOSTMEM_TRACE", settings->trace_file, ARRAYSIZE(settings->trace_file));
+    if (length >= ARRAYSIZE(settings->trace_file)) {
+        fprintf(stderr, "hostmem: HOSTMEM_TRACE is longer than %u characters; ignored\n",
+                (unsigned)ARRAYSIZE(settings->trace_file) - 1);
+        length = 0;
+    }
+    if (!length) {
+        settings->trace_file[0] = 0;
+        if (copy.traceFile) {
+            if (wcslen(copy.traceFile) >= ARRAYSIZE(settings->trace_file))
+                return E_INVALIDARG;
+            wcscpy(settings->trace_file, copy.traceFile);
+        }
+    }
     return S_OK;
 }

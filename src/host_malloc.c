@@ -17,6 +17,7 @@ struct host_malloc {
     hm_lock                lock;     /* blocks */
     hm_block_table         blocks;
     hm_list_entry          entry;    /* in the manager's list */
+    hm_trace              *trace;    /* the manager's; NULL when tracing is off */
 };
 
 static const IHostMallocVtbl host_malloc_vtbl;
@@ -103,20 +104,37 @@ static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCritical
     return S_OK;
 }
 
+static void trace_allocation(struct host_malloc *malloc, const char *method, SIZE_T size,
+                             EMemoryCriticalLevel level, HRESULT hr, void **mem)
+{
+    hm_trace_row row = { .method = method, .present = HM_TRACE_LEVEL | HM_TRACE_SIZE | HM_TRACE_HRESULT | HM_TRACE_RESULT,
+                         .level = (DWORD)level, .size = size, .hr = hr, .result = mem ? *mem : NULL };
+    hm_manager_trace_row(malloc->manager, &row);
+}
+
 static HRESULT WINAPI host_malloc_Alloc(IHostMalloc *iface, SIZE_T size, EMemoryCriticalLevel level, void **mem)
 {
-    return allocate(impl_from_IHostMalloc(iface), size, level, NULL, 0, "Alloc", mem);
+    struct host_malloc *malloc = impl_from_IHostMalloc(iface);
+    HRESULT hr = allocate(malloc, size, level, NULL, 0, "Alloc", mem);
+
+    if (malloc->trace)
+        trace_allocation(malloc, "Alloc", size, level, hr, mem);
+    return hr;
 }
 
 static HRESULT WINAPI host_malloc_DebugAlloc(IHostMalloc *iface, SIZE_T size, EMemoryCriticalLevel level,
                                              char *file, int line, void **mem)
 {
-    return allocate(impl_from_IHostMalloc(iface), size, level, file, line, "DebugAlloc", mem);
+    struct host_malloc *malloc = impl_from_IHostMalloc(iface);
+    HRESULT hr = allocate(malloc, size, level, file, line, "DebugAlloc", mem);
+
+    if (malloc->trace)
+        trace_allocation(malloc, "DebugAlloc", size, level, hr, mem);
+    return hr;
 }
 
-static HRESULT WINAPI host_malloc_Free(IHostMalloc *iface, void *mem)
+static HRESULT release_block(struct host_malloc *malloc, void *mem)
 {
-    struct host_malloc *malloc = impl_from_IHostMalloc(iface);
     hm_block block;
     BOOL found;
 
@@ -140,6 +158,19 @@ static HRESULT WINAPI host_malloc_Free(IHostMalloc *iface, void *mem)
     }
     hm_manager_count_malloc(malloc->manager, block.size, FALSE);
     return S_OK;
+}
+
+static HRESULT WINAPI host_malloc_Free(IHostMalloc *iface, void *mem)
+{
+    struct host_malloc *malloc = impl_from_IHostMalloc(iface);
+    HRESULT hr = release_block(malloc, mem);
+
+    if (malloc->trace) {
+        hm_trace_row row = { .method = "Free", .present = HM_TRACE_ADDRESS | HM_TRACE_HRESULT, .address = mem,
+                             .hr = hr };
+        hm_manager_trace_row(malloc->manager, &row);
+    }
+    return hr;
 }
 
 static const IHostMallocVtbl host_malloc_vtbl = {
@@ -171,6 +202,7 @@ HRESULT hm_host_malloc_create(struct memory_manager *manager, DWORD malloc_type,
     malloc->ref = 1;
     malloc->manager = manager;
     malloc->malloc_type = malloc_type;
+    malloc->trace = hm_manager_trace(manager);
     hm_lock_init(&malloc->lock);
     hm_blocks_init(&malloc->blocks, hm_manager_allocator(manager));
     IHostMemoryManager_AddRef(hm_memory_manager_iface(manager));

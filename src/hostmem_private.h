@@ -13,6 +13,7 @@
 #include "ledger.h"
 #include "policy.h"
 #include "sync.h"
+#include "trace.h"
 
 /* The configuration after validation: every default filled in. */
 typedef struct hm_settings {
@@ -25,6 +26,7 @@ typedef struct hm_settings {
     hm_policy                   policy;
     HOSTMEM_ESCALATION_CALLBACK escalation_callback;
     void                       *escalation_context;
+    WCHAR                       trace_file[MAX_PATH]; /* empty: no trace */
 } hm_settings;
 
 #define HM_DEFAULT_APPDOMAIN_HEADROOM_PERCENT 5
@@ -68,6 +70,10 @@ HRESULT hm_manager_out_of_memory(struct memory_manager *manager, EMemoryCritical
    under the limit, or, without one, until some memory comes back. TRUE when one more
    attempt is worth making; FALSE at once for eTaskCritical. */
 BOOL hm_manager_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes);
+/* The manager's trace, or NULL when tracing is off; rows go through
+   hm_manager_trace_row so they carry the books after the call. */
+hm_trace *hm_manager_trace(struct memory_manager *manager);
+void hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row);
 /* IHostMalloc blocks coming and going, for HOSTMEM_STATS.mallocBytes. */
 void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated);
 /* A failure the OS reported: out-of-memory errors go to the policy, the rest become

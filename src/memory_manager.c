@@ -13,6 +13,7 @@
 #include "notifier.h"
 #include "os.h"
 #include "pressure.h"
+#include "trace.h"
 
 /* How often, without a limit, the notifier looks at the OS's own memory signals. */
 #define OS_NOTIFICATION_POLL_MS 500
@@ -44,7 +45,39 @@ struct memory_manager {
     _Atomic(uint64_t)  failures[3];
     _Atomic(uint64_t)  escalations;
     _Atomic(uint64_t)  notifications[3];
+    hm_trace          *trace;       /* NULL: tracing off, one predictable branch per call */
 };
+
+/* One trace row, if tracing is on. Keeps the caller's last error: the CLR reads it. */
+#define TRACE(manager, wait, ...)                                                  \
+    do {                                                                           \
+        if ((manager)->trace) {                                                    \
+            const hm_trace_row trace_row_ = { __VA_ARGS__ };                       \
+            write_trace_row((manager), &trace_row_, (wait));                       \
+        }                                                                          \
+    } while (0)
+
+static void write_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait)
+{
+    DWORD error = GetLastError();
+
+    hm_trace_write(manager->trace, row, hm_ledger_committed_bytes(manager->ledger),
+                   atomic_load_explicit(&manager->malloc_bytes, memory_order_relaxed), wait);
+    /* The CLR may be finished after an E_FAIL: get the trace to the file first. */
+    if ((row->present & HM_TRACE_HRESULT) && row->hr == E_FAIL)
+        hm_trace_flush(manager->trace);
+    SetLastError(error);
+}
+
+struct hm_trace *hm_manager_trace(struct memory_manager *manager)
+{
+    return manager->trace;
+}
+
+void hm_manager_trace_row(struct memory_manager *manager, const struct hm_trace_row *row)
+{
+    write_trace_row(manager, row, TRUE);
+}
 
 static const IHostMemoryManagerVtbl memory_manager_vtbl;
 
@@ -216,6 +249,7 @@ static void memory_manager_destroy(struct memory_manager *manager)
     HANDLE heap = manager->heap;
 
     hm_notifier_destroy(&manager->notifier);
+    TRACE(manager, TRUE, .method = "Release");
     if (manager->settings.commit_limit)
         hm_pressure_destroy(&manager->pressure);
     hm_blocks_destroy(&manager->views);
@@ -224,6 +258,8 @@ static void memory_manager_destroy(struct memory_manager *manager)
     /* Nobody holds a reference any more, so nobody can still use the memory: give
        back every reservation the CLR left behind. */
     hm_ledger_destroy(manager->ledger, release_leftover_region, NULL);
+    if (manager->trace)
+        hm_trace_close(manager->trace);
     hm_lock_destroy(&manager->lock);
     /* The manager itself lives in this heap. */
     hm_os.HeapDestroy(heap);
@@ -244,13 +280,17 @@ static ULONG WINAPI memory_manager_Release(IHostMemoryManager *iface)
 static HRESULT WINAPI memory_manager_CreateMalloc(IHostMemoryManager *iface, DWORD malloc_type, IHostMalloc **malloc)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr;
 
     if (!malloc)
         return E_POINTER;
     *malloc = NULL;
-    if (malloc_type & ~(DWORD)(MALLOC_THREADSAFE | MALLOC_EXECUTABLE))
-        return E_INVALIDARG;
-    return hm_host_malloc_create(manager, malloc_type, malloc);
+    hr = (malloc_type & ~(DWORD)(MALLOC_THREADSAFE | MALLOC_EXECUTABLE))
+             ? E_INVALIDARG
+             : hm_host_malloc_create(manager, malloc_type, malloc);
+    TRACE(manager, TRUE, .method = "CreateMalloc", .present = HM_TRACE_FLAGS | HM_TRACE_HRESULT | HM_TRACE_RESULT,
+          .flags = malloc_type, .hr = hr, .result = *malloc);
+    return hr;
 }
 
 static SIZE_T round_up(SIZE_T value, SIZE_T unit)
@@ -391,21 +431,23 @@ static HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, voi
     if (!mem)
         return E_POINTER;
     *mem = NULL;
-    if (!hm_level_is_valid((uint32_t)level))
-        return invalid_parameter();
-
-    hr = try_virtual_alloc(manager, address, size, type, protect, level, mem, &os_error);
-    if (hr == HM_E_NO_MEMORY && hm_manager_wait_for_memory(manager, level, size))
+    if (!hm_level_is_valid((uint32_t)level)) {
+        hr = invalid_parameter();
+    } else {
         hr = try_virtual_alloc(manager, address, size, type, protect, level, mem, &os_error);
-    if (hr == HM_E_NO_MEMORY)
-        return hm_manager_out_of_memory(manager, level, size, os_error, "VirtualAlloc");
+        if (hr == HM_E_NO_MEMORY && hm_manager_wait_for_memory(manager, level, size))
+            hr = try_virtual_alloc(manager, address, size, type, protect, level, mem, &os_error);
+        if (hr == HM_E_NO_MEMORY)
+            hr = hm_manager_out_of_memory(manager, level, size, os_error, "VirtualAlloc");
+    }
+    TRACE(manager, TRUE, .method = "VirtualAlloc", .present = HM_TRACE_LEVEL | HM_TRACE_ADDRESS | HM_TRACE_SIZE |
+          HM_TRACE_FLAGS | HM_TRACE_PROTECT | HM_TRACE_HRESULT | HM_TRACE_RESULT, .level = (DWORD)level,
+          .address = address, .size = size, .flags = type, .protect = protect, .hr = hr, .result = *mem);
     return hr;
 }
 
-static HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVOID address, SIZE_T size,
-                                                 DWORD free_type)
+static HRESULT virtual_free(struct memory_manager *manager, LPVOID address, SIZE_T size, DWORD free_type)
 {
-    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
     uintptr_t start = (uintptr_t)address;
     hm_region *region;
     uint64_t pages;
@@ -449,13 +491,21 @@ static HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVO
     return S_OK;
 }
 
+static HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVOID address, SIZE_T size, DWORD free_type)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = virtual_free(manager, address, size, free_type);
+
+    TRACE(manager, TRUE, .method = "VirtualFree", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_FLAGS |
+          HM_TRACE_HRESULT, .address = address, .size = size, .flags = free_type, .hr = hr);
+    return hr;
+}
+
 /* No lock here, ever: the CLR calls this with other threads suspended (CONTRACT.md §1). */
-static HRESULT WINAPI memory_manager_VirtualQuery(IHostMemoryManager *iface, void *address, void *buffer,
-                                                  SIZE_T length, SIZE_T *result)
+static HRESULT virtual_query(void *address, void *buffer, SIZE_T length, SIZE_T *result)
 {
     SIZE_T written;
 
-    (void)iface;
     if (!result)
         return E_POINTER;
     written = hm_os.VirtualQuery(address, buffer, length);
@@ -468,10 +518,19 @@ static HRESULT WINAPI memory_manager_VirtualQuery(IHostMemoryManager *iface, voi
     return S_OK;
 }
 
-static HRESULT WINAPI memory_manager_VirtualProtect(IHostMemoryManager *iface, void *address, SIZE_T size,
-                                                    DWORD protect, DWORD *old_protect)
+static HRESULT WINAPI memory_manager_VirtualQuery(IHostMemoryManager *iface, void *address, void *buffer, SIZE_T length, SIZE_T *result)
 {
-    (void)iface;
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = virtual_query(address, buffer, length, result);
+
+    /* Never waits for the trace either: a row is dropped rather than wait. */
+    TRACE(manager, FALSE, .method = "VirtualQuery", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_HRESULT,
+          .address = address, .size = length, .hr = hr);
+    return hr;
+}
+
+static HRESULT virtual_protect(void *address, SIZE_T size, DWORD protect, DWORD *old_protect)
+{
     if (!old_protect)
         return E_POINTER;
     if (!hm_os.VirtualProtect(address, size, protect, old_protect))
@@ -479,9 +538,18 @@ static HRESULT WINAPI memory_manager_VirtualProtect(IHostMemoryManager *iface, v
     return S_OK;
 }
 
-static HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available)
+static HRESULT WINAPI memory_manager_VirtualProtect(IHostMemoryManager *iface, void *address, SIZE_T size, DWORD protect, DWORD *old_protect)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = virtual_protect(address, size, protect, old_protect);
+
+    TRACE(manager, TRUE, .method = "VirtualProtect", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_PROTECT |
+          HM_TRACE_HRESULT, .address = address, .size = size, .protect = protect, .hr = hr);
+    return hr;
+}
+
+static HRESULT get_memory_load(struct memory_manager *manager, DWORD *load, SIZE_T *available)
+{
     uint64_t limit = manager->settings.commit_limit, committed, room;
     MEMORYSTATUSEX status;
 
@@ -509,6 +577,15 @@ static HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DW
     return S_OK;
 }
 
+static HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = get_memory_load(manager, load, available);
+
+    TRACE(manager, TRUE, .method = "GetMemoryLoad", .present = HM_TRACE_HRESULT, .hr = hr);
+    return hr;
+}
+
 /* On the notifier thread (or inline where none runs), outside every hostmem lock. */
 static void deliver_notification(void *context, int state)
 {
@@ -522,14 +599,13 @@ static void deliver_notification(void *context, int state)
     if (!callback)
         return;
     atomic_fetch_add_explicit(&manager->notifications[state - eMemoryAvailableLow], 1, memory_order_relaxed);
+    TRACE(manager, TRUE, .method = "OnMemoryNotification", .present = HM_TRACE_FLAGS, .flags = (DWORD)state);
     ICLRMemoryNotificationCallback_OnMemoryNotification(callback, (EMemoryAvailable)state);
     ICLRMemoryNotificationCallback_Release(callback);
 }
 
-static HRESULT WINAPI memory_manager_RegisterMemoryNotificationCallback(IHostMemoryManager *iface,
-                                                                        ICLRMemoryNotificationCallback *callback)
+static HRESULT register_callback(struct memory_manager *manager, ICLRMemoryNotificationCallback *callback)
 {
-    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
     ICLRMemoryNotificationCallback *previous;
 
     if (callback) {
@@ -548,9 +624,18 @@ static HRESULT WINAPI memory_manager_RegisterMemoryNotificationCallback(IHostMem
     return S_OK;
 }
 
-static HRESULT WINAPI memory_manager_NeedsVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start, SIZE_T size)
+static HRESULT WINAPI memory_manager_RegisterMemoryNotificationCallback(IHostMemoryManager *iface, ICLRMemoryNotificationCallback *callback)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = register_callback(manager, callback);
+
+    TRACE(manager, TRUE, .method = "RegisterMemoryNotificationCallback", .present = HM_TRACE_ADDRESS | HM_TRACE_HRESULT,
+          .address = callback, .hr = hr);
+    return hr;
+}
+
+static HRESULT needs_address_space(struct memory_manager *manager, LPVOID start, SIZE_T size)
+{
     uint64_t limit = manager->settings.address_space_limit;
 
     (void)start;
@@ -560,10 +645,18 @@ static HRESULT WINAPI memory_manager_NeedsVirtualAddressSpace(IHostMemoryManager
     return S_OK;
 }
 
-static HRESULT WINAPI memory_manager_AcquiredVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start,
-                                                                 SIZE_T size)
+static HRESULT WINAPI memory_manager_NeedsVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start, SIZE_T size)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = needs_address_space(manager, start, size);
+
+    TRACE(manager, TRUE, .method = "NeedsVirtualAddressSpace", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE |
+          HM_TRACE_HRESULT, .address = start, .size = size, .hr = hr);
+    return hr;
+}
+
+static HRESULT acquired_address_space(struct memory_manager *manager, LPVOID start, SIZE_T size)
+{
     hm_block view, previous;
     BOOL replaced, recorded;
 
@@ -592,9 +685,18 @@ static HRESULT WINAPI memory_manager_AcquiredVirtualAddressSpace(IHostMemoryMana
     return S_OK;
 }
 
-static HRESULT WINAPI memory_manager_ReleasedVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start)
+static HRESULT WINAPI memory_manager_AcquiredVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start, SIZE_T size)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = acquired_address_space(manager, start, size);
+
+    TRACE(manager, TRUE, .method = "AcquiredVirtualAddressSpace", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE |
+          HM_TRACE_HRESULT, .address = start, .size = size, .hr = hr);
+    return hr;
+}
+
+static HRESULT released_address_space(struct memory_manager *manager, LPVOID start)
+{
     hm_block view;
     BOOL found;
 
@@ -606,6 +708,16 @@ static HRESULT WINAPI memory_manager_ReleasedVirtualAddressSpace(IHostMemoryMana
     atomic_fetch_sub_explicit(&manager->mapped_bytes, view.size, memory_order_relaxed);
     hm_budget_uncharge(&manager->address_space, view.size);
     return S_OK;
+}
+
+static HRESULT WINAPI memory_manager_ReleasedVirtualAddressSpace(IHostMemoryManager *iface, LPVOID start)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = released_address_space(manager, start);
+
+    TRACE(manager, TRUE, .method = "ReleasedVirtualAddressSpace", .present = HM_TRACE_ADDRESS | HM_TRACE_HRESULT,
+          .address = start, .hr = hr);
+    return hr;
 }
 
 static const IHostMemoryManagerVtbl memory_manager_vtbl = {
@@ -707,6 +819,10 @@ HRESULT hm_memory_manager_create(const hm_settings *settings, struct memory_mana
     /* Without a limit of its own, hostmem passes on what the OS says of memory. */
     hm_notifier_init(&manager->notifier, deliver_notification, manager, !settings->commit_limit,
                      OS_NOTIFICATION_POLL_MS);
+    if (settings->trace_file[0] && (manager->trace = hm_trace_open(settings->trace_file, heap)))
+        TRACE(manager, TRUE, .method = "Start", .present = HM_TRACE_SIZE | HM_TRACE_DECIMAL,
+              .size = settings->commit_limit, .flags = settings->commit_limit ? settings->high_water_percent : 0,
+              .protect = settings->commit_limit ? settings->low_water_percent : 0);
     *result = manager;
     return S_OK;
 }

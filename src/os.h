@@ -33,6 +33,12 @@ typedef struct hm_os_table {
     BOOL   (WINAPI *QueryMemoryResourceNotification)(HANDLE notification, PBOOL state);
     /* HOSTMEM_COMMIT_LIMIT and friends. */
     DWORD  (WINAPI *GetEnvironmentVariableW)(LPCWSTR name, LPWSTR buffer, DWORD size);
+    /* The trace. */
+    HANDLE (WINAPI *CreateFileW)(LPCWSTR name, DWORD access, DWORD share, LPSECURITY_ATTRIBUTES security,
+                                 DWORD disposition, DWORD flags, HANDLE template_file);
+    BOOL   (WINAPI *WriteFile)(HANDLE file, LPCVOID data, DWORD size, LPDWORD written, LPOVERLAPPED overlapped);
+    BOOL   (WINAPI *QueryPerformanceCounter)(LARGE_INTEGER *count);
+    BOOL   (WINAPI *QueryPerformanceFrequency)(LARGE_INTEGER *frequency);
 } hm_os_table;
 
 /* The table in use. Tests may replace entries while no hostmem call is running. */

@@ -15,6 +15,7 @@ static inline void hm_lock_init(hm_lock *lock)    { InitializeSRWLock(lock); }
 static inline void hm_lock_destroy(hm_lock *lock) { (void)lock; }
 static inline void hm_lock_acquire(hm_lock *lock) { AcquireSRWLockExclusive(lock); }
 static inline void hm_lock_release(hm_lock *lock) { ReleaseSRWLockExclusive(lock); }
+static inline int  hm_lock_try_acquire(hm_lock *lock) { return TryAcquireSRWLockExclusive(lock) != 0; }
 #else
 #include <pthread.h>
 typedef pthread_mutex_t hm_lock;
@@ -22,6 +23,7 @@ static inline void hm_lock_init(hm_lock *lock)    { pthread_mutex_init(lock, NUL
 static inline void hm_lock_destroy(hm_lock *lock) { pthread_mutex_destroy(lock); }
 static inline void hm_lock_acquire(hm_lock *lock) { pthread_mutex_lock(lock); }
 static inline void hm_lock_release(hm_lock *lock) { pthread_mutex_unlock(lock); }
+static inline int  hm_lock_try_acquire(hm_lock *lock) { return pthread_mutex_trylock(lock) == 0; }
 #endif
 
 #endif /* HOSTMEM_SYNC_H */

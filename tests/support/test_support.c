@@ -126,6 +126,23 @@ static DWORD WINAPI w_GetEnvironmentVariableW(LPCWSTR n, LPWSTR b, DWORD s)
     return must_fail(OS_GET_ENVIRONMENT_VARIABLE) ? 0 : real.GetEnvironmentVariableW(n, b, s);
 }
 
+static HANDLE WINAPI w_CreateFileW(LPCWSTR n, DWORD a, DWORD s, LPSECURITY_ATTRIBUTES sa, DWORD d, DWORD f, HANDLE t)
+{
+    return must_fail(OS_CREATE_FILE) ? INVALID_HANDLE_VALUE : real.CreateFileW(n, a, s, sa, d, f, t);
+}
+static BOOL WINAPI w_WriteFile(HANDLE h, LPCVOID d, DWORD s, LPDWORD w, LPOVERLAPPED o)
+{
+    return must_fail(OS_WRITE_FILE) ? FALSE : real.WriteFile(h, d, s, w, o);
+}
+static BOOL WINAPI w_QueryPerformanceCounter(LARGE_INTEGER *c)
+{
+    return must_fail(OS_QUERY_PERFORMANCE_COUNTER) ? FALSE : real.QueryPerformanceCounter(c);
+}
+static BOOL WINAPI w_QueryPerformanceFrequency(LARGE_INTEGER *f)
+{
+    return must_fail(OS_QUERY_PERFORMANCE_FREQUENCY) ? FALSE : real.QueryPerformanceFrequency(f);
+}
+
 void fault_clear(void)
 {
     unsigned i;
@@ -162,6 +179,10 @@ int fault_setup(void **state)
     hm_os.CreateMemoryResourceNotification = w_CreateMemoryResourceNotification;
     hm_os.QueryMemoryResourceNotification = w_QueryMemoryResourceNotification;
     hm_os.GetEnvironmentVariableW = w_GetEnvironmentVariableW;
+    hm_os.CreateFileW = w_CreateFileW;
+    hm_os.WriteFile = w_WriteFile;
+    hm_os.QueryPerformanceCounter = w_QueryPerformanceCounter;
+    hm_os.QueryPerformanceFrequency = w_QueryPerformanceFrequency;
     memset(counts, 0, sizeof(counts));
     total = 0;
     fault_clear();

@@ -1,0 +1,50 @@
+/*
+ * The call trace: one CSV line per call into hostmem, written through a buffer so that
+ * tracing costs little. The format is documented in README.md ("The trace"); the
+ * report tool and hostmem-replay read it back.
+ */
+#ifndef HOSTMEM_TRACE_H
+#define HOSTMEM_TRACE_H
+
+#include <windows.h>
+
+typedef struct hm_trace hm_trace;
+
+/* Which columns a row fills; the others stay empty. */
+enum {
+    HM_TRACE_LEVEL   = 0x01,
+    HM_TRACE_ADDRESS = 0x02,
+    HM_TRACE_SIZE    = 0x04,
+    HM_TRACE_FLAGS   = 0x08, /* hex */
+    HM_TRACE_PROTECT = 0x10, /* hex */
+    HM_TRACE_HRESULT = 0x20,
+    HM_TRACE_RESULT  = 0x40,
+    HM_TRACE_DECIMAL = 0x80  /* flags and protect in decimal (the Start row) */
+};
+
+typedef struct hm_trace_row {
+    const char *method;
+    unsigned    present;   /* HM_TRACE_* */
+    DWORD       level;
+    const void *address;
+    ULONGLONG   size;
+    DWORD       flags;
+    DWORD       protect;
+    HRESULT     hr;
+    const void *result;
+} hm_trace_row;
+
+/* Creates (truncates) the file and writes the header. NULL when it cannot be opened:
+   that is reported once on stderr and hostmem goes on without a trace. */
+hm_trace *hm_trace_open(const WCHAR *path, HANDLE heap);
+/* Appends one row; committed and malloc are the books after the call. With `wait`
+   FALSE the row is dropped rather than wait for the buffer (VirtualQuery may run
+   while other threads are suspended, holding it). */
+void hm_trace_write(hm_trace *trace, const hm_trace_row *row, ULONGLONG committed, ULONGLONG malloc_bytes,
+                    BOOL wait);
+/* Writes out what the buffer holds (before an escalation, and at the end). */
+void hm_trace_flush(hm_trace *trace);
+/* Flushes, closes the file and frees the trace (its memory lives in `heap`). */
+void hm_trace_close(hm_trace *trace);
+
+#endif /* HOSTMEM_TRACE_H */
