@@ -14,6 +14,10 @@ int hostmem_header_check_cxx()
     HRESULT hr = control->GetHostManager(IID_IHostMemoryManager, reinterpret_cast<void **>(&manager));
     if (SUCCEEDED(hr))
         manager->Release();
+    HOSTMEM_STATS stats{};
+    stats.cbSize = sizeof(stats);
+    if (FAILED(HostMemGetStats(control, &stats)))
+        hr = E_FAIL;
     control->Release();
     return hr == S_OK ? 0 : 1;
 }
