@@ -4,12 +4,15 @@
 #
 #   cmake -DPROGRAM=prog.exe [-DEMULATOR=wine-run.sh] [-DARGS=a|b|c]
 #         -DEXPECT_EXIT=N [-DEXPECT_STDERR_LINE=text] [-DEXPECT_STDOUT_LINE=text]
-#         [-DONE_LINE_PREFIX=text] -P expect_run.cmake
+#         [-DONE_LINE_PREFIX=text] [-DEXPECT_FILE=path] [-DEXPECT_NO_FILE=path|path]
+#         -P expect_run.cmake
 #
 # ARGS is separated by '|' so that it survives add_test. The expected lines are
 # literal (no regex), each must appear as a whole line. With ONE_LINE_PREFIX, exactly
 # one stderr line may start with it: the program says what failed once, in one line
-# (other lines, such as Wine's own diagnostics, are ignored).
+# (other lines, such as Wine's own diagnostics, are ignored). EXPECT_FILE is removed
+# before the run and must exist after it; none of EXPECT_NO_FILE may exist
+# after it.
 if(NOT DEFINED PROGRAM OR NOT DEFINED EXPECT_EXIT)
   message(FATAL_ERROR "expect_run.cmake: PROGRAM and EXPECT_EXIT are required")
 endif()
@@ -23,6 +26,13 @@ if(DEFINED ARGS AND NOT ARGS STREQUAL "")
   list(APPEND command ${arg_list})
 endif()
 
+if(DEFINED EXPECT_FILE)
+  file(REMOVE "${EXPECT_FILE}")
+endif()
+string(REPLACE "|" ";" no_files "${EXPECT_NO_FILE}")
+foreach(f IN LISTS no_files)
+  file(REMOVE "${f}")
+endforeach()
 execute_process(COMMAND ${command}
   RESULT_VARIABLE exit_code
   OUTPUT_VARIABLE out
@@ -64,6 +74,15 @@ if(DEFINED ONE_LINE_PREFIX)
     string(APPEND failures "stderr: expected one line starting \"${ONE_LINE_PREFIX}\", found ${count}\n")
   endif()
 endif()
+
+if(DEFINED EXPECT_FILE AND NOT EXISTS "${EXPECT_FILE}")
+  string(APPEND failures "${EXPECT_FILE} was not written\n")
+endif()
+foreach(f IN LISTS no_files)
+  if(EXISTS "${f}")
+    string(APPEND failures "${f} was written\n")
+  endif()
+endforeach()
 
 if(failures)
   message(FATAL_ERROR "${failures}--- stdout ---\n${out}--- stderr ---\n${err}")
