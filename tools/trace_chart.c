@@ -852,19 +852,15 @@ static const char *kind_words(int kind, uint64_t n)
     return n == 1 ? one[kind] : many[kind];
 }
 
+/* One marker; its colours come from the lane's group. */
 static void marker(const struct svg *s, int kind, double x, double y, uint64_t count, uint64_t t)
 {
     char when[48];
-    int stroke_only = kind == EV_ESCALATION;
 
     format_time(s, when, sizeof(when), t);
     fprintf(s->out, "<path class=\"marker %s\" d=\"", kind_class(kind));
     shape_path(s->out, kind, x, y);
-    if (stroke_only)
-        fprintf(s->out, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2.2\">", kind_color(kind));
-    else
-        fprintf(s->out, "\" fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"0.6\">", kind_color(kind));
-    fprintf(s->out, "<title>%" PRIu64 " %s at %s</title></path>\n", count, kind_words(kind, count), when);
+    fprintf(s->out, "\"><title>%" PRIu64 " %s at %s</title></path>\n", count, kind_words(kind, count), when);
 }
 
 /* Lanes under the plot: one row of markers per kind of event, sharing the time axis. */
@@ -911,7 +907,12 @@ static double draw_lanes(struct svg *s)
         size_t i;
         if (!c->total[k])
             continue;
-        fprintf(out, "<g class=\"lane %s\">\n", kind_class(k));
+        if (k == EV_ESCALATION)
+            fprintf(out, "<g class=\"lane %s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2.2\">\n", kind_class(k),
+                    kind_color(k));
+        else
+            fprintf(out, "<g class=\"lane %s\" fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"0.6\">\n", kind_class(k),
+                    kind_color(k));
         for (i = 0; i < BUCKETS; i++) {
             const struct bucket *b = &c->bucket[i];
             if (b->used && b->count[k])
