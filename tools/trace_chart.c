@@ -398,10 +398,6 @@ static int read_line(FILE *in, struct parser *p, char *buf, size_t size, int *rc
     }
     if (len && buf[len - 1] == '\r')
         buf[--len] = '\0';
-    if (strlen(buf) != len) {
-        *rc = fail(p, "a NUL character in the line");
-        return -1;
-    }
     return 1;
 }
 
