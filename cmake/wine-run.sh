@@ -34,7 +34,10 @@ init_prefix() {
     flock 9
     if [[ ! -f "$marker" ]]; then
         echo "[hostmem] creating Wine prefix $WINEPREFIX" >&2
-        if ! { "$wine_bin" wineboot --init && wineserver -w; } >"$log" 2>&1; then
+        # Always without mscoree and mshtml, whatever the caller's WINEDLLOVERRIDES
+        # (a test may enable mscoree): wineboot would otherwise offer to install
+        # Wine Mono and Gecko, and with a display that dialog waits for a click.
+        if ! { WINEDLLOVERRIDES="mscoree,mshtml=" "$wine_bin" wineboot --init && wineserver -w; } >"$log" 2>&1; then
             echo "[hostmem] ERROR: wineboot --init failed for $WINEPREFIX; log: $log" >&2
             tail -n 20 "$log" >&2 || true
             exit 1

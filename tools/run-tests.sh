@@ -31,6 +31,7 @@ step_unit_tests() {
 "$ROOT/tools/setup.sh" || { log "setup failed; no tests run"; exit 1; }
 
 run_step "unit tests (ctest, x86_64 under Wine)" step_unit_tests "$@"
+run_step "hostmem-report's chart builds and runs natively" "$ROOT/tools/check-report-native.sh"
 # Further steps go here, e.g.:  run_step "name" some_function
 
 if [[ $status -eq 0 ]]; then log "all test steps passed"; fi

@@ -31,6 +31,7 @@ APT_PACKAGES=(
     gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-x86-64
     mingw-w64-tools libwine-dev wine64 wine
     cmake make dpkg-dev xz-utils ca-certificates
+    gcc libc6-dev   # native: tools/check-report-native.sh builds hostmem-report
 )
 
 CURRENT_STEP=""
