@@ -273,15 +273,18 @@ int wmain(int argc, WCHAR **argv)
 
     /* Settings first, so that nothing is loaded for a host that cannot be configured.
        The command line wins over the environment: HOSTMEM_COMMIT_LIMIT would override
-       config.commitLimit, so it goes. HOSTMEM_TRACE is how hostmem learns the trace
-       file; the DLL reads the process environment (GetEnvironmentVariableW). */
+       config.commitLimit, so it goes. Likewise HOSTMEM_TRACE would override
+       config.traceFile, so --trace sets the variable itself. */
     if (o.have_limit) {
         config.commitLimit = o.limit;
         if (!SetEnvironmentVariableW(L"HOSTMEM_COMMIT_LIMIT", NULL) && GetLastError() != ERROR_ENVVAR_NOT_FOUND)
             return step_failed(EXIT_HOSTMEM, "clear HOSTMEM_COMMIT_LIMIT", last_error_hresult(), NULL);
     }
-    if (o.trace && !SetEnvironmentVariableW(L"HOSTMEM_TRACE", o.trace))
-        return step_failed(EXIT_HOSTMEM, "set HOSTMEM_TRACE", last_error_hresult(), NULL);
+    if (o.trace) {
+        config.traceFile = o.trace;
+        if (!SetEnvironmentVariableW(L"HOSTMEM_TRACE", o.trace))
+            return step_failed(EXIT_HOSTMEM, "set HOSTMEM_TRACE", last_error_hresult(), NULL);
+    }
 
     mscoree = LoadLibraryW(L"mscoree.dll");
     if (!mscoree)

@@ -790,6 +790,15 @@ int main(int argc, char **argv)
             status = 1;
         }
     }
+    if (options.chart) {
+        char error[320];
+        if (replay_write_chart(options.trace, options.chart, error, sizeof(error))) {
+            printf("chart %s: written\n", options.chart);
+        } else {
+            printf("chart %s: %s\n", options.chart, error);
+            status = 1;
+        }
+    }
     if (unexpected_results)
         printf("%ld answers the CLR could not use\n", (long)unexpected_results);
     return status;

@@ -3,6 +3,8 @@
  */
 #include "replay_trace.h"
 
+#include "trace_chart.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +93,36 @@ BOOL replay_check_trace(const char *path, const HOSTMEM_STATS *stats, char *erro
     }
     if (last != 0) {
         snprintf(error, error_size, "%llu bytes still committed at the end of the trace", (unsigned long long)last);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+BOOL replay_write_chart(const char *trace_path, const char *svg_path, char *error, size_t error_size)
+{
+    FILE *trace = fopen(trace_path, "r"), *svg;
+    char why[256];
+    int result;
+
+    if (!trace) {
+        snprintf(error, error_size, "the trace %s cannot be read", trace_path);
+        return FALSE;
+    }
+    if (!(svg = fopen(svg_path, "w"))) {
+        fclose(trace);
+        snprintf(error, error_size, "cannot be written");
+        return FALSE;
+    }
+    result = hm_write_chart_svg(trace, svg, "hostmem-replay: the CLR under hostmem", why, sizeof(why));
+    fclose(trace);
+    if (fclose(svg) && result == HM_CHART_OK)
+        result = HM_CHART_IO_ERROR;
+    if (result != HM_CHART_OK) {
+        if (result == HM_CHART_BAD_TRACE)
+            snprintf(error, error_size, "%s:%s", trace_path, why);
+        else
+            snprintf(error, error_size, "%s", why);
+        remove(svg_path);
         return FALSE;
     }
     return TRUE;

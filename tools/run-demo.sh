@@ -13,4 +13,12 @@ if [[ ! -f "$DEMO" ]]; then
     echo "[hostmem] ERROR: $DEMO was not built" >&2
     exit 1
 fi
+# Without arguments: the README's run, with the default 64 MiB limit, its trace and
+# its chart under build/demo/.
+if [[ $# -eq 0 ]]; then
+    mkdir -p "$ROOT/build/demo"
+    cd "$ROOT/build/demo"
+    set -- --trace replay.csv --chart replay.svg
+    echo "[hostmem] hostmem-replay $* (in build/demo)" >&2
+fi
 exec "$ROOT/cmake/wine-run.sh" "$DEMO" "$@"
