@@ -40,7 +40,7 @@ static void commit_limit_from_environment(ULONGLONG *limit)
         return;
     }
     for (i = 0; i <= length; i++)
-        text[i] = wide[i] < 0x80 ? (char)wide[i] : '?';
+        text[i] = (char)(wide[i] < 0x80 ? wide[i] : '?');
     if (!hm_parse_size(text, &bytes)) {
         fprintf(stderr, "hostmem: HOSTMEM_COMMIT_LIMIT=\"%s\" is not a size (digits, then optionally K, M, G "
                         "or T); ignored\n", text);

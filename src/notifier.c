@@ -102,7 +102,7 @@ BOOL hm_notifier_start(hm_notifier *notifier)
     }
     if (!notifier->wake && !(notifier->wake = hm_os.CreateEventW(NULL, FALSE, FALSE, NULL)))
         return FALSE;
-    notifier->thread = hm_os.CreateThread(NULL, 64 * 1024, notifier_thread, notifier,
+    notifier->thread = hm_os.CreateThread(NULL, (SIZE_T)64 * 1024, notifier_thread, notifier,
                                           STACK_SIZE_PARAM_IS_A_RESERVATION, &notifier->thread_id);
     if (!notifier->thread)
         return FALSE;

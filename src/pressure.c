@@ -74,11 +74,15 @@ int hm_pressure_update(hm_pressure *pressure, uint64_t committed)
 
 int hm_pressure_force_low(hm_pressure *pressure, uint64_t committed)
 {
-    uint64_t exit_at = sub_floor(committed, pressure->band);
+    /* A band below committed; within a band of zero, half of committed, and never 0:
+       the books can never fall below 0, and Low would stay for ever. */
+    uint64_t exit_at = committed > pressure->band ? committed - pressure->band : committed / 2;
     int changed = HM_AVAILABLE_NONE;
 
     if (exit_at > sub_floor(pressure->high_mark, pressure->band))
         exit_at = sub_floor(pressure->high_mark, pressure->band);
+    if (!exit_at)
+        exit_at = 1;
     hm_lock_acquire(&pressure->lock);
     if (atomic_load_explicit(&pressure->state, memory_order_relaxed) != HM_AVAILABLE_LOW) {
         atomic_store_explicit(&pressure->low_exit, exit_at, memory_order_relaxed);

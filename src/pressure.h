@@ -36,7 +36,8 @@ void hm_pressure_destroy(hm_pressure *pressure);
 /* The state for `committed` bytes; returns the new state if it changed, else NONE. */
 int hm_pressure_update(hm_pressure *pressure, uint64_t committed);
 /* A request found no room at `committed`: Low now, until the books fall a band below
-   `committed` (or below the high mark's exit, if lower). Returns LOW if it changed. */
+   `committed` (or below the high mark's exit, if lower; within a band of zero, below
+   half of `committed`, or to 0). Returns LOW if it changed. */
 int hm_pressure_force_low(hm_pressure *pressure, uint64_t committed);
 int hm_pressure_state(const hm_pressure *pressure);
 

@@ -3,13 +3,18 @@
 # Idempotent: each step is skipped quickly when its result already exists.
 #
 #   tools/setup.sh                 all steps, in order
-#   tools/setup.sh STEP...         only these: deps cmocka wineprefix x86_64 i686
+#   tools/setup.sh STEP...         only these: deps cmocka wineprefix x86_64 i686,
+#                                  or the extra trees tools/run-tests.sh builds:
+#                                  native coverage
 #
 # Layout (all under <repo>/build, which is git-ignored):
 #   build/_deps/cmocka-x86_64/     cmocka install prefix (= CMOCKA_ROOT)
 #   build/_deps/cmocka-work/       apt download, unpacked source, cmocka build
 #   build/wineprefix/              project-local Wine prefix
 #   build/x86_64/, build/i686/     CMake build trees
+#   build/native/, build/native-gcc/  the portable core on Linux, ASan+UBSan (clang
+#                                  with the fuzzer; gcc)
+#   build/coverage/                x86_64 with gcov instrumentation of src/
 #   build/_logs/                   logs of the quiet steps
 #
 # Environment: HOSTMEM_JOBS (default 2) parallel build jobs.
@@ -31,7 +36,8 @@ APT_PACKAGES=(
     gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-x86-64
     mingw-w64-tools libwine-dev wine64 wine
     cmake make dpkg-dev xz-utils ca-certificates
-    gcc libc6-dev   # native: tools/check-report-native.sh builds hostmem-report
+    # native: hostmem-report's check, the sanitizer tests, the fuzzer, coverage, static analysis
+    clang libclang-rt-14-dev gcc libc6-dev libcmocka-dev gcovr cppcheck clang-tidy
 )
 
 CURRENT_STEP=""
@@ -204,15 +210,54 @@ step_i686() {
         -DHOSTMEM_BUILD_TESTS=OFF -DHOSTMEM_BUILD_TOOLS=OFF
 }
 
+# Not in the default steps (the demo needs none of them); tools/run-tests.sh runs them.
+
+# The portable core natively (tests/native): clang with ASan, UBSan and the libFuzzer
+# target, and gcc with the sanitizers, so both compilers keep building it.
+configure_native() {
+    local name="$1" cc="$2"; shift 2
+    local bdir="$BUILD/$name"
+    local args=(-S "$ROOT/tests/native" -B "$bdir" -DCMAKE_C_COMPILER="$cc" "$@")
+    local stamp="$bdir/.hostmem-configure-args"
+    if [[ ! -f "$bdir/CMakeCache.txt" || ! -f "$stamp" ]] \
+       || [[ "$(cat "$stamp")" != "${args[*]}" ]]; then
+        log "configuring build/$name"
+        rm -f "$stamp"
+        fresh_log "configure-$name"
+        run_quiet "configure-$name" cmake "${args[@]}"
+        printf '%s' "${args[*]}" >"$stamp"
+    fi
+    log "building build/$name"
+    fresh_log "build-$name"
+    run_quiet "build-$name" cmake --build "$bdir" -j "$JOBS"
+}
+
+step_native() {
+    configure_native native clang -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    configure_native native-gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTMEM_NATIVE_FUZZ=OFF
+}
+
+# x86_64 again with src/ instrumented for gcov, unoptimised so that lines and
+# branches map to the source.
+step_coverage() {
+    configure_and_build coverage "$TC_X86_64" \
+        -DCMAKE_BUILD_TYPE=Debug \
+        -DHOSTMEM_WERROR=ON \
+        -DHOSTMEM_COVERAGE=ON \
+        -DHOSTMEM_BUILD_TOOLS=ON \
+        -DCMOCKA_ROOT="$CMOCKA_PREFIX"
+}
+
 # ---------------------------------------------------------------- main ----
 ALL_STEPS=(deps cmocka wineprefix x86_64 i686)
+EXTRA_STEPS=(native coverage)
 
 main() {
     local steps=("$@") s
     [[ ${#steps[@]} -gt 0 ]] || steps=("${ALL_STEPS[@]}")
     for s in "${steps[@]}"; do
         if ! declare -F "step_$s" >/dev/null; then
-            log "unknown step '$s' (known: ${ALL_STEPS[*]})"
+            log "unknown step '$s' (known: ${ALL_STEPS[*]} ${EXTRA_STEPS[*]})"
             exit 2
         fi
     done

@@ -1,0 +1,313 @@
+/*
+ * Memory pressure under a commit limit (src/pressure.c): where the water marks sit, the
+ * hysteresis that keeps a workload hovering at a mark from making a storm of
+ * notifications, and the Low that a refused request forces. Free of windows.h: this file
+ * runs under Wine with the DLL's objects and natively with sanitizers
+ * (tests/native/CMakeLists.txt).
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "pressure.h"
+
+/* A limit of 1000 bytes at 90% / 60%: high mark 900, low mark 600, band 50 (a
+   twentieth of the limit, narrower than half the distance between the marks). */
+#define LIMIT 1000
+#define HIGH  900
+#define LOW   600
+#define BAND  50
+
+static void init_default(hm_pressure *p)
+{
+    hm_pressure_init(p, LIMIT, 90, 60);
+    assert_int_equal(p->high_mark, HIGH);
+    assert_int_equal(p->low_mark, LOW);
+    assert_int_equal(p->band, BAND);
+}
+
+/* Walks the pressure to `state` from its start through updates. */
+static void reach(hm_pressure *p, int state)
+{
+    switch (state) {
+    case HM_AVAILABLE_HIGH:
+        break;
+    case HM_AVAILABLE_NEUTRAL:
+        assert_int_equal(hm_pressure_update(p, LOW + BAND), HM_AVAILABLE_NEUTRAL);
+        break;
+    case HM_AVAILABLE_LOW:
+        assert_int_equal(hm_pressure_update(p, HIGH), HM_AVAILABLE_LOW);
+        break;
+    }
+    assert_int_equal(hm_pressure_state(p), state);
+}
+
+static void pressure_starts_high_without_a_notification(void **state)
+{
+    hm_pressure p;
+    (void)state;
+
+    init_default(&p);
+    assert_int_equal(hm_pressure_state(&p), HM_AVAILABLE_HIGH);
+    assert_int_equal(hm_pressure_update(&p, 0), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, LOW - 1), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_state(&p), HM_AVAILABLE_HIGH);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_rises_through_neutral_to_low_with_one_notification_each(void **state)
+{
+    hm_pressure p;
+    uint64_t committed;
+    unsigned neutral = 0, low = 0;
+    (void)state;
+
+    init_default(&p);
+    for (committed = 0; committed <= LIMIT; committed++) {
+        int changed = hm_pressure_update(&p, committed);
+
+        if (committed == LOW + BAND) {
+            assert_int_equal(changed, HM_AVAILABLE_NEUTRAL);
+            neutral++;
+        } else if (committed == HIGH) {
+            assert_int_equal(changed, HM_AVAILABLE_LOW);
+            low++;
+        } else {
+            assert_int_equal(changed, HM_AVAILABLE_NONE);
+        }
+        assert_int_equal(hm_pressure_state(&p), committed >= HIGH        ? HM_AVAILABLE_LOW
+                                                : committed >= LOW + BAND ? HM_AVAILABLE_NEUTRAL
+                                                                          : HM_AVAILABLE_HIGH);
+    }
+    assert_int_equal(neutral, 1);
+    assert_int_equal(low, 1);
+    /* Past the limit (headroom) is still Low, without another notification. */
+    assert_int_equal(hm_pressure_update(&p, UINT64_MAX), HM_AVAILABLE_NONE);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_falls_from_low_to_neutral_only_a_band_below_the_high_mark(void **state)
+{
+    hm_pressure p;
+    uint64_t committed;
+    (void)state;
+
+    init_default(&p);
+    reach(&p, HM_AVAILABLE_LOW);
+    for (committed = HIGH; committed >= HIGH - BAND; committed--)
+        assert_int_equal(hm_pressure_update(&p, committed), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_state(&p), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, HIGH - BAND - 1), HM_AVAILABLE_NEUTRAL);
+    /* Back up to just under the mark: Neutral stays; at the mark: Low again. */
+    assert_int_equal(hm_pressure_update(&p, HIGH - 1), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, HIGH), HM_AVAILABLE_LOW);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_falls_from_low_straight_to_high_below_the_low_mark(void **state)
+{
+    hm_pressure p;
+    (void)state;
+
+    init_default(&p);
+    reach(&p, HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, LOW - 1), HM_AVAILABLE_HIGH);
+    assert_int_equal(hm_pressure_state(&p), HM_AVAILABLE_HIGH);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_leaves_high_only_a_band_above_the_low_mark(void **state)
+{
+    hm_pressure p;
+    uint64_t committed;
+    (void)state;
+
+    init_default(&p);
+    reach(&p, HM_AVAILABLE_NEUTRAL);
+    /* Neutral holds down to the low mark itself. */
+    for (committed = LOW + BAND; committed >= LOW; committed--)
+        assert_int_equal(hm_pressure_update(&p, committed), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, LOW - 1), HM_AVAILABLE_HIGH);
+    /* And High holds up to a band above it. */
+    for (committed = LOW - 1; committed < LOW + BAND; committed++)
+        assert_int_equal(hm_pressure_update(&p, committed), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, LOW + BAND), HM_AVAILABLE_NEUTRAL);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_hovering_at_a_mark_notifies_once(void **state)
+{
+    hm_pressure p;
+    unsigned i, changes = 0;
+    (void)state;
+
+    init_default(&p);
+    /* At the high mark, one byte either side, a thousand times. */
+    for (i = 0; i < 1000; i++)
+        changes += hm_pressure_update(&p, (i & 1) ? HIGH - 1 : HIGH) != HM_AVAILABLE_NONE;
+    assert_int_equal(changes, 1);
+    assert_int_equal(hm_pressure_state(&p), HM_AVAILABLE_LOW);
+
+    /* At the low mark. */
+    assert_int_equal(hm_pressure_update(&p, LOW - 1), HM_AVAILABLE_HIGH);
+    changes = 0;
+    for (i = 0; i < 1000; i++)
+        changes += hm_pressure_update(&p, (i & 1) ? LOW - 1 : LOW) != HM_AVAILABLE_NONE;
+    assert_int_equal(changes, 0);
+    assert_int_equal(hm_pressure_state(&p), HM_AVAILABLE_HIGH);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_band_is_at_most_half_the_distance_between_the_marks(void **state)
+{
+    hm_pressure p;
+    (void)state;
+
+    /* 1000 at 62/60: marks 620 and 600, a twentieth (50) would cross them: band 10. */
+    hm_pressure_init(&p, LIMIT, 62, 60);
+    assert_int_equal(p.high_mark, 620);
+    assert_int_equal(p.low_mark, 600);
+    assert_int_equal(p.band, 10);
+    assert_int_equal(hm_pressure_update(&p, 609), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, 610), HM_AVAILABLE_NEUTRAL);
+    assert_int_equal(hm_pressure_update(&p, 620), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, 610), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, 609), HM_AVAILABLE_NEUTRAL);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_marks_of_the_largest_limit_do_not_overflow(void **state)
+{
+    hm_pressure p;
+    const uint64_t high = 16602069666338596453ULL; /* floor(UINT64_MAX * 0.90) */
+    const uint64_t low = 11068046444225730969ULL;  /* floor(UINT64_MAX * 0.60) */
+    (void)state;
+
+    hm_pressure_init(&p, UINT64_MAX, 90, 60);
+    assert_true(p.high_mark == high);
+    assert_true(p.low_mark == low);
+    assert_true(p.band == UINT64_MAX / 20);
+    assert_int_equal(hm_pressure_update(&p, high - 1), HM_AVAILABLE_NEUTRAL);
+    assert_int_equal(hm_pressure_update(&p, high), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, UINT64_MAX), HM_AVAILABLE_NONE);
+    hm_pressure_destroy(&p);
+
+    /* 100%: Low only at the limit itself. */
+    hm_pressure_init(&p, UINT64_MAX, 100, 99);
+    assert_true(p.high_mark == UINT64_MAX);
+    assert_int_equal(hm_pressure_update(&p, UINT64_MAX - 1), HM_AVAILABLE_NEUTRAL);
+    assert_int_equal(hm_pressure_update(&p, UINT64_MAX), HM_AVAILABLE_LOW);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_force_low_holds_until_the_books_fall_a_band(void **state)
+{
+    hm_pressure p;
+    (void)state;
+
+    /* From Neutral at 700: Low until below 650, then Neutral. */
+    init_default(&p);
+    reach(&p, HM_AVAILABLE_NEUTRAL);
+    assert_int_equal(hm_pressure_force_low(&p, 700), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_state(&p), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, 700), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, 800), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, 700 - BAND), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, 700 - BAND - 1), HM_AVAILABLE_NEUTRAL);
+    hm_pressure_destroy(&p);
+
+    /* From High: the same, and below the low mark straight back to High. */
+    init_default(&p);
+    assert_int_equal(hm_pressure_force_low(&p, 300), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, 300 - BAND), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, 300 - BAND - 1), HM_AVAILABLE_HIGH);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_force_low_above_the_high_mark_exits_where_an_update_would(void **state)
+{
+    hm_pressure p;
+    (void)state;
+
+    init_default(&p);
+    assert_int_equal(hm_pressure_force_low(&p, LIMIT + 500), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, HIGH - BAND), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, HIGH - BAND - 1), HM_AVAILABLE_NEUTRAL);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_force_low_when_already_low_changes_nothing(void **state)
+{
+    hm_pressure p;
+    (void)state;
+
+    init_default(&p);
+    reach(&p, HM_AVAILABLE_LOW);
+    /* Already Low (exit below 850): no notification, and the exit stays where it was. */
+    assert_int_equal(hm_pressure_force_low(&p, 700), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_force_low(&p, 700), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, HIGH - BAND - 1), HM_AVAILABLE_NEUTRAL);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_forced_low_within_a_band_of_zero_can_still_be_left(void **state)
+{
+    hm_pressure p;
+    (void)state;
+
+    /* A refusal at 30 bytes committed (the OS said no, or one request nearly as big as
+       the limit): the books cannot fall a band (50) below 30, so Low is left below
+       half of it, not never. */
+    init_default(&p);
+    assert_int_equal(hm_pressure_force_low(&p, 30), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, 30), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, 15), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, 14), HM_AVAILABLE_HIGH);
+    hm_pressure_destroy(&p);
+
+    /* Refused with nothing committed at all: left as soon as the books are looked at
+       again with nothing committed. */
+    init_default(&p);
+    assert_int_equal(hm_pressure_force_low(&p, 0), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, 1), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, 0), HM_AVAILABLE_HIGH);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_update_into_low_resets_an_earlier_forced_exit(void **state)
+{
+    hm_pressure p;
+    (void)state;
+
+    init_default(&p);
+    assert_int_equal(hm_pressure_force_low(&p, 300), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, 100), HM_AVAILABLE_HIGH);
+    /* Low through the high mark: the exit is a band below it again, not below 250. */
+    assert_int_equal(hm_pressure_update(&p, HIGH), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, HIGH - BAND - 1), HM_AVAILABLE_NEUTRAL);
+    hm_pressure_destroy(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pressure_starts_high_without_a_notification),
+        cmocka_unit_test(pressure_rises_through_neutral_to_low_with_one_notification_each),
+        cmocka_unit_test(pressure_falls_from_low_to_neutral_only_a_band_below_the_high_mark),
+        cmocka_unit_test(pressure_falls_from_low_straight_to_high_below_the_low_mark),
+        cmocka_unit_test(pressure_leaves_high_only_a_band_above_the_low_mark),
+        cmocka_unit_test(pressure_hovering_at_a_mark_notifies_once),
+        cmocka_unit_test(pressure_band_is_at_most_half_the_distance_between_the_marks),
+        cmocka_unit_test(pressure_marks_of_the_largest_limit_do_not_overflow),
+        cmocka_unit_test(pressure_force_low_holds_until_the_books_fall_a_band),
+        cmocka_unit_test(pressure_force_low_above_the_high_mark_exits_where_an_update_would),
+        cmocka_unit_test(pressure_force_low_when_already_low_changes_nothing),
+        cmocka_unit_test(pressure_forced_low_within_a_band_of_zero_can_still_be_left),
+        cmocka_unit_test(pressure_update_into_low_resets_an_earlier_forced_exit),
+    };
+
+    return cmocka_run_group_tests_name("pressure", tests, NULL, NULL);
+}
