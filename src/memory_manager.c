@@ -32,6 +32,7 @@ struct memory_manager {
     SIZE_T             page_size;
     SIZE_T             granularity;
     SIZE_T             max_request;
+    uintptr_t          min_address, max_address; /* of user address space */
     hm_lock            lock;        /* callback, mallocs, views; never held across a call out */
     ICLRMemoryNotificationCallback *callback;
     hm_list_entry      mallocs;
@@ -403,7 +404,10 @@ static HRESULT try_virtual_alloc(struct memory_manager *manager, void *address, 
 
     if ((type & MEM_RESERVE) || ((type & MEM_COMMIT) && !address))
         return reserve_region(manager, address, size, type, protect, level, mem, os_error);
-    if ((type & MEM_COMMIT) && (region = hm_ledger_lock_region(manager->ledger, (uintptr_t)address)))
+    /* MEM_RESET commits nothing, whatever it comes with: Windows refuses MEM_COMMIT |
+       MEM_RESET, Wine resets and answers yes without committing. */
+    if ((type & MEM_COMMIT) && !(type & MEM_RESET) &&
+        (region = hm_ledger_lock_region(manager->ledger, (uintptr_t)address)))
         return commit_in_region(manager, region, address, size, type, protect, level, mem, os_error);
 
     /* MEM_RESET and friends change no commit; a commit into memory that hostmem did not
@@ -502,12 +506,21 @@ static HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVO
 }
 
 /* No lock here, ever: the CLR calls this with other threads suspended (CONTRACT.md §1). */
-static HRESULT virtual_query(void *address, void *buffer, SIZE_T length, SIZE_T *result)
+static HRESULT virtual_query(const struct memory_manager *manager, void *address, void *buffer, SIZE_T length,
+                             SIZE_T *result)
 {
     SIZE_T written;
 
     if (!result)
         return E_POINTER;
+    /* Nothing is ever mapped below the lowest application address, so the OS would
+       fault writing there and answer ERROR_NOACCESS; Wine does, but faults inside its
+       virtual-memory lock and keeps it (later thread exits hang). Answer as the OS. */
+    if (length >= sizeof(MEMORY_BASIC_INFORMATION) && (uintptr_t)buffer < manager->min_address) {
+        *result = 0;
+        SetLastError(ERROR_NOACCESS);
+        return HRESULT_FROM_WIN32(ERROR_NOACCESS);
+    }
     written = hm_os.VirtualQuery(address, buffer, length);
     *result = written;
     if (!written) {
@@ -521,7 +534,7 @@ static HRESULT virtual_query(void *address, void *buffer, SIZE_T length, SIZE_T 
 static HRESULT WINAPI memory_manager_VirtualQuery(IHostMemoryManager *iface, void *address, void *buffer, SIZE_T length, SIZE_T *result)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    HRESULT hr = virtual_query(address, buffer, length, result);
+    HRESULT hr = virtual_query(manager, address, buffer, length, result);
 
     /* Never waits for the trace either: a row is dropped rather than wait. */
     TRACE(manager, FALSE, .method = "VirtualQuery", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_HRESULT,
@@ -660,7 +673,10 @@ static HRESULT acquired_address_space(struct memory_manager *manager, LPVOID sta
     hm_block view, previous;
     BOOL replaced, recorded;
 
-    if (!start)
+    /* A view lies in user address space; booking anything else would keep bytes that
+       no view holds. */
+    if (!start || (uintptr_t)start < manager->min_address || (uintptr_t)start > manager->max_address ||
+        size > manager->max_address - (uintptr_t)start + 1)
         return E_INVALIDARG;
     view.address = start;
     view.size = size;
@@ -804,8 +820,9 @@ HRESULT hm_memory_manager_create(const hm_settings *settings, struct memory_mana
     manager->allocator.context = heap;
     manager->page_size = info.dwPageSize;
     manager->granularity = info.dwAllocationGranularity;
-    manager->max_request = (SIZE_T)((uintptr_t)info.lpMaximumApplicationAddress -
-                                    (uintptr_t)info.lpMinimumApplicationAddress + 1);
+    manager->min_address = (uintptr_t)info.lpMinimumApplicationAddress;
+    manager->max_address = (uintptr_t)info.lpMaximumApplicationAddress;
+    manager->max_request = (SIZE_T)(manager->max_address - manager->min_address + 1);
     hm_lock_init(&manager->lock);
     manager->mallocs.next = manager->mallocs.prev = &manager->mallocs;
     hm_blocks_init(&manager->views, &manager->allocator);

@@ -156,8 +156,11 @@ void hm_notifier_destroy(hm_notifier *notifier)
             hm_lock_acquire(&notifier->lock);
             notifier->stop = TRUE;
             hm_lock_release(&notifier->lock);
-            hm_os.SetEvent(notifier->wake);
-            hm_os.WaitForSingleObject(notifier->thread, INFINITE);
+            /* The owner's memory goes once this returns, so the thread must have ended:
+               a wake-up or a wait the OS refuses is made again, not trusted. */
+            while (!hm_os.SetEvent(notifier->wake) ||
+                   hm_os.WaitForSingleObject(notifier->thread, INFINITE) != WAIT_OBJECT_0)
+                hm_os.Sleep(1);
             hm_os.CloseHandle(notifier->thread);
         }
     }

@@ -15,6 +15,47 @@ static BOOL always[OS_CALL_COUNT];
 static DWORD always_error[OS_CALL_COUNT];
 static unsigned nth_left;               /* 0: none armed */
 static DWORD nth_error;
+static DWORD watch_thread;              /* 0: every thread's calls count */
+static BOOL watch_others;               /* TRUE: every thread's but watch_thread's */
+static unsigned char call_log[8192];    /* the kind of each counted call, in order */
+static os_call last_failed_kind = OS_CALL_COUNT;
+static void *last_failed_argument;
+
+/* What the OS holds for hostmem (any thread), behind a lock of its own: the notifier
+   thread creates and closes handles too. */
+#define TRACKED_MAX 1024
+static CRITICAL_SECTION track_lock;
+static BOOL track_lock_ready;
+static void *live[OS_OBJECT_KINDS][TRACKED_MAX];
+static unsigned live_count[OS_OBJECT_KINDS];
+static HANDLE thread_copies[TRACKED_MAX]; /* our own handles to hostmem's threads */
+static unsigned thread_copy_count;
+
+static void track_add(os_object kind, void *object)
+{
+    EnterCriticalSection(&track_lock);
+    if (live_count[kind] < TRACKED_MAX)
+        live[kind][live_count[kind]++] = object;
+    LeaveCriticalSection(&track_lock);
+}
+
+/* Forgets object wherever it is tracked; TRUE if it was. */
+static BOOL track_remove(os_object kind, void *object)
+{
+    BOOL found = FALSE;
+    unsigned i;
+
+    EnterCriticalSection(&track_lock);
+    for (i = 0; i < live_count[kind]; i++) {
+        if (live[kind][i] == object) {
+            live[kind][i] = live[kind][--live_count[kind]];
+            found = TRUE;
+            break;
+        }
+    }
+    LeaveCriticalSection(&track_lock);
+    return found;
+}
 
 /* Counts the call and says whether it must fail (setting the last error). */
 static BOOL must_fail(os_call which)
@@ -22,7 +63,12 @@ static BOOL must_fail(os_call which)
     BOOL fail = FALSE;
     DWORD error = 0;
 
+    /* Another thread's call (the notifier's, say) is not this test's to count or fail. */
+    if (watch_thread && (GetCurrentThreadId() == watch_thread) == watch_others)
+        return FALSE;
     counts[which]++;
+    if (total < sizeof(call_log))
+        call_log[total] = (unsigned char)which;
     total++;
     if (nth_left && --nth_left == 0) {
         fail = TRUE;
@@ -40,18 +86,37 @@ static BOOL must_fail(os_call which)
             skip_left[which] = 0; /* the next call fails too */
         }
     }
-    if (fail)
+    if (fail) {
+        last_failed_kind = which;
+        last_failed_argument = NULL;
         SetLastError(error);
+    }
     return fail;
 }
 
 static LPVOID WINAPI w_VirtualAlloc(LPVOID a, SIZE_T s, DWORD t, DWORD p)
 {
-    return must_fail(OS_VIRTUAL_ALLOC) ? NULL : real.VirtualAlloc(a, s, t, p);
+    void *result;
+
+    if (must_fail(OS_VIRTUAL_ALLOC))
+        return NULL;
+    /* A new reservation: tracked until it is released. */
+    if ((result = real.VirtualAlloc(a, s, t, p)) && ((t & MEM_RESERVE) || !a))
+        track_add(OS_OBJECT_RESERVATION, result);
+    return result;
 }
 static BOOL WINAPI w_VirtualFree(LPVOID a, SIZE_T s, DWORD t)
 {
-    return must_fail(OS_VIRTUAL_FREE) ? FALSE : real.VirtualFree(a, s, t);
+    if (must_fail(OS_VIRTUAL_FREE)) {
+        last_failed_argument = a;
+        return FALSE;
+    }
+    if (!real.VirtualFree(a, s, t))
+        return FALSE;
+    /* The OS releases from the page of `a`; a reservation starts on a 64 KiB granule. */
+    if (t == MEM_RELEASE)
+        track_remove(OS_OBJECT_RESERVATION, (void *)((uintptr_t)a & ~(uintptr_t)0xFFFF));
+    return TRUE;
 }
 static SIZE_T WINAPI w_VirtualQuery(LPCVOID a, PMEMORY_BASIC_INFORMATION b, SIZE_T l)
 {
@@ -67,11 +132,24 @@ static BOOL WINAPI w_GlobalMemoryStatusEx(LPMEMORYSTATUSEX m)
 }
 static HANDLE WINAPI w_HeapCreate(DWORD o, SIZE_T i, SIZE_T m)
 {
-    return must_fail(OS_HEAP_CREATE) ? NULL : real.HeapCreate(o, i, m);
+    HANDLE heap;
+
+    if (must_fail(OS_HEAP_CREATE))
+        return NULL;
+    if ((heap = real.HeapCreate(o, i, m)))
+        track_add(OS_OBJECT_HEAP, heap);
+    return heap;
 }
 static BOOL WINAPI w_HeapDestroy(HANDLE h)
 {
-    return must_fail(OS_HEAP_DESTROY) ? FALSE : real.HeapDestroy(h);
+    if (must_fail(OS_HEAP_DESTROY)) {
+        last_failed_argument = h;
+        return FALSE;
+    }
+    if (!real.HeapDestroy(h))
+        return FALSE;
+    track_remove(OS_OBJECT_HEAP, h);
+    return TRUE;
 }
 static LPVOID WINAPI w_HeapAlloc(HANDLE h, DWORD f, SIZE_T s)
 {
@@ -85,11 +163,33 @@ static BOOL WINAPI w_HeapFree(HANDLE h, DWORD f, LPVOID p)
 static HANDLE WINAPI w_CreateThread(LPSECURITY_ATTRIBUTES s, SIZE_T k, LPTHREAD_START_ROUTINE f, LPVOID p, DWORD g,
                                     LPDWORD id)
 {
-    return must_fail(OS_CREATE_THREAD) ? NULL : real.CreateThread(s, k, f, p, g, id);
+    HANDLE thread, copy;
+
+    if (must_fail(OS_CREATE_THREAD))
+        return NULL;
+    if ((thread = real.CreateThread(s, k, f, p, g, id))) {
+        track_add(OS_OBJECT_THREAD, thread);
+        /* A handle of our own, to see the thread end after hostmem closed its handle. */
+        if (DuplicateHandle(GetCurrentProcess(), thread, GetCurrentProcess(), &copy, SYNCHRONIZE, FALSE, 0)) {
+            EnterCriticalSection(&track_lock);
+            if (thread_copy_count < TRACKED_MAX)
+                thread_copies[thread_copy_count++] = copy;
+            else
+                CloseHandle(copy);
+            LeaveCriticalSection(&track_lock);
+        }
+    }
+    return thread;
 }
 static HANDLE WINAPI w_CreateEventW(LPSECURITY_ATTRIBUTES s, BOOL m, BOOL i, LPCWSTR n)
 {
-    return must_fail(OS_CREATE_EVENT) ? NULL : real.CreateEventW(s, m, i, n);
+    HANDLE event;
+
+    if (must_fail(OS_CREATE_EVENT))
+        return NULL;
+    if ((event = real.CreateEventW(s, m, i, n)))
+        track_add(OS_OBJECT_EVENT, event);
+    return event;
 }
 static BOOL WINAPI w_SetEvent(HANDLE h)
 {
@@ -101,7 +201,18 @@ static DWORD WINAPI w_WaitForSingleObject(HANDLE h, DWORD ms)
 }
 static BOOL WINAPI w_CloseHandle(HANDLE h)
 {
-    return must_fail(OS_CLOSE_HANDLE) ? FALSE : real.CloseHandle(h);
+    os_object kind;
+
+    if (must_fail(OS_CLOSE_HANDLE)) {
+        last_failed_argument = h;
+        return FALSE;
+    }
+    if (!real.CloseHandle(h))
+        return FALSE;
+    for (kind = OS_OBJECT_THREAD; kind <= OS_OBJECT_RESOURCE_NOTIFICATION; kind++)
+        if (track_remove(kind, h))
+            break;
+    return TRUE;
 }
 static ULONGLONG WINAPI w_GetTickCount64(void)
 {
@@ -115,7 +226,13 @@ static VOID WINAPI w_Sleep(DWORD ms)
 }
 static HANDLE WINAPI w_CreateMemoryResourceNotification(MEMORY_RESOURCE_NOTIFICATION_TYPE t)
 {
-    return must_fail(OS_CREATE_MEMORY_RESOURCE_NOTIFICATION) ? NULL : real.CreateMemoryResourceNotification(t);
+    HANDLE notification;
+
+    if (must_fail(OS_CREATE_MEMORY_RESOURCE_NOTIFICATION))
+        return NULL;
+    if ((notification = real.CreateMemoryResourceNotification(t)))
+        track_add(OS_OBJECT_RESOURCE_NOTIFICATION, notification);
+    return notification;
 }
 static BOOL WINAPI w_QueryMemoryResourceNotification(HANDLE h, PBOOL state)
 {
@@ -153,11 +270,27 @@ void fault_clear(void)
         always[i] = FALSE;
     }
     nth_left = 0;
+    last_failed_kind = OS_CALL_COUNT;
+    last_failed_argument = NULL;
 }
 
 int fault_setup(void **state)
 {
+    unsigned i;
+
     (void)state;
+    if (!track_lock_ready) {
+        InitializeCriticalSection(&track_lock);
+        track_lock_ready = TRUE;
+    }
+    EnterCriticalSection(&track_lock);
+    memset(live_count, 0, sizeof(live_count));
+    for (i = 0; i < thread_copy_count; i++)
+        CloseHandle(thread_copies[i]);
+    thread_copy_count = 0;
+    LeaveCriticalSection(&track_lock);
+    watch_thread = 0;
+    watch_others = FALSE;
     hm_os_restore();
     real = hm_os;
     hm_os.VirtualAlloc = w_VirtualAlloc;
@@ -219,6 +352,101 @@ void fault_nth_call(unsigned n, DWORD error)
 {
     nth_left = n;
     nth_error = error;
+}
+
+void fault_watch_thread(DWORD thread, BOOL others)
+{
+    watch_thread = thread;
+    watch_others = others;
+}
+
+os_call fault_last_failed(void **argument)
+{
+    if (argument)
+        *argument = last_failed_argument;
+    return last_failed_kind;
+}
+
+os_call os_call_kind_at(unsigned n)
+{
+    return n >= 1 && n <= total && n <= sizeof(call_log) ? (os_call)call_log[n - 1] : OS_CALL_COUNT;
+}
+
+DWORD os_realistic_error(os_call which)
+{
+    switch (which) {
+    case OS_VIRTUAL_ALLOC:
+    case OS_HEAP_CREATE:
+    case OS_HEAP_ALLOC:
+    case OS_CREATE_THREAD:
+    case OS_CREATE_EVENT:
+    case OS_CREATE_MEMORY_RESOURCE_NOTIFICATION:
+        return ERROR_NOT_ENOUGH_MEMORY;
+    case OS_VIRTUAL_FREE:
+    case OS_VIRTUAL_QUERY:
+    case OS_HEAP_FREE:
+    case OS_GLOBAL_MEMORY_STATUS_EX:
+        return ERROR_INVALID_PARAMETER;
+    case OS_VIRTUAL_PROTECT:
+        return ERROR_INVALID_ADDRESS;
+    case OS_HEAP_DESTROY:
+    case OS_SET_EVENT:
+    case OS_WAIT_FOR_SINGLE_OBJECT:
+    case OS_CLOSE_HANDLE:
+    case OS_QUERY_MEMORY_RESOURCE_NOTIFICATION:
+        return ERROR_INVALID_HANDLE;
+    case OS_GET_ENVIRONMENT_VARIABLE:
+        return ERROR_ENVVAR_NOT_FOUND;
+    default:
+        return 0; /* GetTickCount64, Sleep: cannot fail */
+    }
+}
+
+unsigned os_live_objects(os_object kind)
+{
+    unsigned n;
+
+    EnterCriticalSection(&track_lock);
+    n = live_count[kind];
+    LeaveCriticalSection(&track_lock);
+    return n;
+}
+
+void *os_live_object_at(os_object kind, unsigned i)
+{
+    void *object;
+
+    EnterCriticalSection(&track_lock);
+    object = i < live_count[kind] ? live[kind][i] : NULL;
+    LeaveCriticalSection(&track_lock);
+    return object;
+}
+
+void os_forget_object(os_object kind, void *object)
+{
+    track_remove(kind, object);
+}
+
+BOOL os_threads_ended(DWORD timeout_ms)
+{
+    HANDLE copies[TRACKED_MAX];
+    unsigned i, n;
+    BOOL ended = TRUE;
+
+    /* Not under the lock: a thread on its way out may still close a handle. */
+    EnterCriticalSection(&track_lock);
+    n = thread_copy_count;
+    memcpy(copies, thread_copies, n * sizeof(HANDLE));
+    LeaveCriticalSection(&track_lock);
+    for (i = 0; i < n; i++)
+        if (WaitForSingleObject(copies[i], timeout_ms) != WAIT_OBJECT_0)
+            ended = FALSE;
+    return ended;
+}
+
+unsigned os_thread_count(void)
+{
+    return thread_copy_count;
 }
 
 unsigned os_call_count(os_call which) { return counts[which]; }

@@ -61,6 +61,44 @@ void fault_always(os_call which, DWORD error);
 void fault_nth_call(unsigned n, DWORD error);
 void fault_clear(void);
 
+/* From now on only the calls made on `thread` (others FALSE), or only those made on
+   every other thread (others TRUE), are counted, logged and may be made to fail; the
+   rest go straight to kernel32 (what they create is still tracked, below). thread 0:
+   every thread's calls, the default after fault_setup. Keeps the count of one thread
+   exact while hostmem's notifier thread runs beside it. */
+void fault_watch_thread(DWORD thread, BOOL others);
+/* The kind of the last injected failure (OS_CALL_COUNT if none since fault_clear) and,
+   for VirtualFree, HeapDestroy and CloseHandle, the address or handle it refused. */
+os_call fault_last_failed(void **argument);
+/* The kind of the n-th counted call since fault_setup (1 = the first); OS_CALL_COUNT
+   beyond what was logged. */
+os_call os_call_kind_at(unsigned n);
+/* An error a call of this kind really fails with: ERROR_NOT_ENOUGH_MEMORY for what
+   allocates, ERROR_INVALID_PARAMETER for frees and queries, ERROR_INVALID_HANDLE for
+   what takes a handle...; 0 for the calls that cannot fail. */
+DWORD os_realistic_error(os_call which);
+
+/* What the OS holds for hostmem: objects created through the table since fault_setup
+   (on any thread) and not destroyed, closed or released through it since; the first
+   1024 of each kind. */
+typedef enum os_object {
+    OS_OBJECT_HEAP,
+    OS_OBJECT_THREAD,  /* thread handles */
+    OS_OBJECT_EVENT,
+    OS_OBJECT_RESOURCE_NOTIFICATION,
+    OS_OBJECT_RESERVATION, /* base addresses: MEM_RESERVE, or MEM_COMMIT at NULL */
+    OS_OBJECT_KINDS
+} os_object;
+unsigned os_live_objects(os_object kind);
+void *os_live_object_at(os_object kind, unsigned i);
+/* The test destroyed or closed it itself (one whose release the OS was made to refuse). */
+void os_forget_object(os_object kind, void *object);
+/* Threads created through the table since fault_setup, and whether every one of them
+   has ended (waiting up to timeout_ms for each), seen through handles of the test's
+   own, so also after hostmem closed its handles. */
+unsigned os_thread_count(void);
+BOOL os_threads_ended(DWORD timeout_ms);
+
 /* How many calls reached the wrappers since fault_setup (failed ones included). */
 unsigned os_call_count(os_call which);
 unsigned os_total_calls(void);
