@@ -2,7 +2,7 @@
  * hostmem-bench: what hostmem costs a CLR host, measured against the raw Win32 call it
  * stands in front of, side by side in one process (BENCHMARKS.md has the figures).
  *
- *   hostmem-bench [--quick] [--json FILE]
+ *   hostmem-bench [--quick] [--json FILE] [--pairs LIST] [--costs]
  *
  * Every pair runs in rounds that alternate hostmem and raw (A B A B ...), each round a
  * batch of operations timed with QueryPerformanceCounter, until the 95% confidence
@@ -22,6 +22,8 @@
  * the manager's private bookkeeping heap, which the DLL rightly does not export.
  */
 #include "hostmem_private.h"
+
+#include "block_table.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -132,6 +134,7 @@ typedef void (*run_fn)(void *context, unsigned ops);
 
 typedef struct result {
     double   hostmem_ns, raw_ns, ratio, spread;
+    double   hostmem_spread, raw_spread; /* of the medians, for row 4's growths */
     unsigned rounds, ops;
 } result;
 
@@ -179,6 +182,8 @@ static result measure(run_fn hostmem, run_fn raw, void *context)
     res.raw_ns = median_of(r, n, sorted);
     res.ratio = median_of(q, n, sorted);
     res.spread = median_spread(q, n, sorted);
+    res.hostmem_spread = median_spread(h, n, sorted);
+    res.raw_spread = median_spread(r, n, sorted);
     res.rounds = n;
     res.ops = ops;
     free(h);
@@ -618,19 +623,37 @@ static void add_pair(const char *id, const char *name, double target, run_fn hos
     print_pair(w);
 }
 
+/* The growth of a median from the first level to the last, and its spread. */
+static double growth(const result *at, BOOL hostmem, double *spread)
+{
+    double s0 = hostmem ? at[0].hostmem_spread : at[0].raw_spread;
+    double s2 = hostmem ? at[2].hostmem_spread : at[2].raw_spread;
+
+    *spread = sqrt(s0 * s0 + s2 * s2);
+    return hostmem ? at[2].hostmem_ns / at[0].hostmem_ns : at[2].raw_ns / at[0].raw_ns;
+}
+
 static void print_scaling(const scaling *s)
 {
-    double hostmem_growth = s->at[2].hostmem_ns / s->at[0].hostmem_ns;
-    double raw_growth = s->at[2].raw_ns / s->at[0].raw_ns;
+    double hostmem_spread, raw_spread;
+    double hostmem_growth = growth(s->at, TRUE, &hostmem_spread);
+    double raw_growth = growth(s->at, FALSE, &raw_spread);
 
     printf("%-3s %-46s %10.1f %10.1f %7.3f %6.2f%%  <=1.20  %s\n", s->id, s->name, s->at[2].hostmem_ns,
-           s->at[2].raw_ns, hostmem_growth, s->at[2].spread * 100, verdict(hostmem_growth, 1.2));
-    printf("    %u / %u / %u live: hostmem %.1f / %.1f / %.1f ns (x%.3f), kernel32 %.1f / %.1f / %.1f ns (x%.3f)\n",
+           s->at[2].raw_ns, hostmem_growth, hostmem_spread * 100, verdict(hostmem_growth, 1.2));
+    printf("      live %u / %u / %u: hostmem %.0f / %.0f / %.0f ns (x%.3f), kernel32 %.0f / %.0f / %.0f ns (x%.3f)\n",
            scale_live[0], scale_live[1], scale_live[2], s->at[0].hostmem_ns, s->at[1].hostmem_ns,
            s->at[2].hostmem_ns, hostmem_growth, s->at[0].raw_ns, s->at[1].raw_ns, s->at[2].raw_ns, raw_growth);
     fflush(stdout);
 }
 
+static void print_weight(const char *id, const char *name, double bytes)
+{
+    printf("%-3s %-46s %10.0f %10s\n", id, name, bytes, "-");
+    fflush(stdout);
+}
+
+/* Names and machine descriptions hold no quotes or backslashes. */
 static void write_json(const char *path, const char *machine)
 {
     FILE *f = fopen(path, "w");
@@ -638,30 +661,51 @@ static void write_json(const char *path, const char *machine)
 
     if (!f)
         fatal("cannot write %s", path);
-    fprintf(f, "{\n  \"mode\": \"%s\",\n  \"machine\": \"%s\",\n  \"commit_limit\": %llu,\n  \"pairs\": [\n",
+    fprintf(f, "{\n  \"mode\": \"%s\",\n  \"machine\": \"%s\",\n  \"commit_limit\": %llu,\n  \"pairs\": [",
             run->name, machine, (unsigned long long)COMMIT_LIMIT);
     for (i = 0; i < row_count; i++)
         fprintf(f,
-                "    {\"id\": \"%s\", \"name\": \"%s\", \"hostmem_ns\": %.2f, \"raw_ns\": %.2f, \"ratio\": %.4f, "
-                "\"spread\": %.4f, \"target\": %.2f, \"rounds\": %u, \"ops_per_round\": %u}%s\n",
-                rows[i].id, rows[i].name, rows[i].r.hostmem_ns, rows[i].r.raw_ns, rows[i].r.ratio, rows[i].r.spread,
-                rows[i].target, rows[i].r.rounds, rows[i].r.ops, i + 1 < row_count ? "," : "");
-    fprintf(f, "  ],\n  \"scaling\": [\n");
-    for (i = 0; i < 2; i++) {
-        fprintf(f, "    {\"id\": \"%s\", \"name\": \"%s\", \"target\": 1.20, \"hostmem_growth\": %.4f, "
-                   "\"kernel32_growth\": %.4f, \"levels\": [",
-                scales[i].id, scales[i].name, scales[i].at[2].hostmem_ns / scales[i].at[0].hostmem_ns,
-                scales[i].at[2].raw_ns / scales[i].at[0].raw_ns);
+                "%s\n    {\"id\": \"%s\", \"name\": \"%s\", \"hostmem_ns\": %.2f, \"raw_ns\": %.2f, \"ratio\": %.4f, "
+                "\"spread\": %.4f, \"target\": %.2f, \"rounds\": %u, \"ops_per_round\": %u}",
+                i ? "," : "", rows[i].id, rows[i].name, rows[i].r.hostmem_ns, rows[i].r.raw_ns, rows[i].r.ratio,
+                rows[i].r.spread, rows[i].target, rows[i].r.rounds, rows[i].r.ops);
+    fprintf(f, "\n  ],\n  \"scaling\": [");
+    for (i = 0; i < 2 && scales[i].id; i++) {
+        double hostmem_spread, raw_spread;
+        double hostmem_growth = growth(scales[i].at, TRUE, &hostmem_spread);
+        double raw_growth = growth(scales[i].at, FALSE, &raw_spread);
+
+        fprintf(f, "%s\n    {\"id\": \"%s\", \"name\": \"%s\", \"target\": 1.20, \"hostmem_growth\": %.4f, "
+                   "\"hostmem_growth_spread\": %.4f, \"kernel32_growth\": %.4f, \"kernel32_growth_spread\": %.4f, "
+                   "\"levels\": [",
+                i ? "," : "", scales[i].id, scales[i].name, hostmem_growth, hostmem_spread, raw_growth, raw_spread);
         for (j = 0; j < 3; j++)
-            fprintf(f, "{\"live\": %u, \"hostmem_ns\": %.2f, \"raw_ns\": %.2f, \"ratio\": %.4f, \"spread\": %.4f}%s",
-                    scale_live[j], scales[i].at[j].hostmem_ns, scales[i].at[j].raw_ns, scales[i].at[j].ratio,
-                    scales[i].at[j].spread, j < 2 ? ", " : "");
-        fprintf(f, "]}%s\n", i ? "" : ",");
+            fprintf(f, "%s{\"live\": %u, \"hostmem_ns\": %.2f, \"raw_ns\": %.2f, \"ratio\": %.4f, \"spread\": %.4f}",
+                    j ? ", " : "", scale_live[j], scales[i].at[j].hostmem_ns, scales[i].at[j].raw_ns,
+                    scales[i].at[j].ratio, scales[i].at[j].spread);
+        fprintf(f, "]}");
     }
-    fprintf(f, "  ],\n  \"bookkeeping_bytes\": {\"per_64k_reservation\": %.1f, \"per_256m_reservation\": %.1f, "
-               "\"per_malloc_block\": %.1f}\n}\n",
-            weights.per_small, weights.per_large, weights.per_block);
+    fprintf(f, "\n  ]");
+    if (weights.per_block)
+        fprintf(f, ",\n  \"bookkeeping_bytes\": {\"per_64k_reservation\": %.1f, \"per_256m_reservation\": %.1f, "
+                   "\"per_malloc_block\": %.1f}",
+                weights.per_small, weights.per_large, weights.per_block);
+    fprintf(f, "\n}\n");
+    if (fclose(f))
+        fatal("cannot write %s", path);
+}
+
+/* Under Wine the Linux root is drive Z:; the load says whether others had the CPU. */
+static BOOL read_load(float *one)
+{
+    FILE *f = fopen("Z:\\proc\\loadavg", "r");
+    BOOL ok;
+
+    if (!f)
+        return FALSE;
+    ok = fscanf(f, "%f", one) == 1;
     fclose(f);
+    return ok;
 }
 
 static void describe_machine(char *out, size_t size)
@@ -670,28 +714,113 @@ static void describe_machine(char *out, size_t size)
         (void *)GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version");
     SYSTEM_INFO info;
     char load[64] = "";
-    FILE *f;
+    float one;
 
     GetSystemInfo(&info);
-    /* Under Wine the Linux root is drive Z:; the load says whether others had the CPU. */
-    if (wine_get_version && (f = fopen("Z:\\proc\\loadavg", "r"))) {
-        float one;
-        if (fscanf(f, "%f", &one) == 1)
-            snprintf(load, sizeof(load), ", load average %.2f at start", one);
-        fclose(f);
-    }
+    if (wine_get_version && read_load(&one))
+        snprintf(load, sizeof(load), ", load average %.2f at start", one);
     snprintf(out, size, "%s%s, %lu CPUs%s", wine_get_version ? "Wine " : "Windows",
              wine_get_version ? wine_get_version() : "", (unsigned long)info.dwNumberOfProcessors, load);
+}
+
+/* --- --costs: what the pieces of an IHostMalloc call cost on this machine ------------- */
+
+static void *costs_alloc(void *context, size_t bytes) { return HeapAlloc((HANDLE)context, 0, bytes); }
+static void costs_free(void *context, void *block)    { if (block) HeapFree((HANDLE)context, 0, block); }
+
+static double per_op(LONGLONG start, unsigned n)
+{
+    return (double)(ticks() - start) * ns_per_tick / n;
+}
+
+/* The floor under pair 3: each Alloc and each Free takes a lock, moves the shared
+   mallocBytes counter and touches the block table, around a HeapAlloc or HeapFree. */
+static void print_costs(void)
+{
+    enum { N = 2000000, LIVE = MALLOC_LIVE };
+    static CRITICAL_SECTION sections[1000];
+    _Atomic(uint64_t) counter = 0;
+    CRITICAL_SECTION cs;
+    SRWLOCK srw;
+    HANDLE heap = HeapCreate(HEAP_NO_SERIALIZE, 0, 0), table_heap = HeapCreate(0, 0, 0);
+    hm_allocator allocator = { costs_alloc, costs_free, table_heap };
+    hm_block_table table;
+    hm_block block;
+    void *live[LIVE];
+    LONGLONG start;
+    unsigned i;
+
+    if (!heap || !table_heap)
+        fatal("HeapCreate failed");
+    InitializeSRWLock(&srw);
+    InitializeCriticalSectionEx(&cs, 0, CRITICAL_SECTION_NO_DEBUG_INFO);
+    hm_blocks_init(&table, &allocator);
+    for (i = 0; i < LIVE; i++) {
+        if (!(live[i] = HeapAlloc(heap, 0, sizes[i])) || !hm_blocks_reserve(&table))
+            fatal("out of memory");
+        block.address = live[i];
+        block.size = sizes[i];
+        block.file = NULL;
+        block.line = 0;
+        hm_blocks_insert(&table, &block);
+    }
+
+    printf("\nwhat the pieces cost here (ns, %u runs each):\n", N);
+    start = ticks();
+    for (i = 0; i < N; i++) {
+        AcquireSRWLockExclusive(&srw);
+        ReleaseSRWLockExclusive(&srw);
+    }
+    printf("  SRW lock acquire+release                 %8.1f\n", per_op(start, N));
+    start = ticks();
+    for (i = 0; i < N; i++) {
+        EnterCriticalSection(&cs);
+        LeaveCriticalSection(&cs);
+    }
+    printf("  critical section enter+leave             %8.1f\n", per_op(start, N));
+    start = ticks();
+    for (i = 0; i < N; i++)
+        atomic_fetch_add_explicit(&counter, i, memory_order_relaxed);
+    printf("  interlocked add (mallocBytes)            %8.1f\n", per_op(start, N));
+    start = ticks();
+    for (i = 0; i < N; i++) {
+        unsigned k = slots[i % SEQUENCE] % LIVE;
+        if (!hm_blocks_remove(&table, live[k], &block) || !hm_blocks_reserve(&table))
+            fatal("block table lost a block");
+        hm_blocks_insert(&table, &block);
+    }
+    printf("  block table remove+insert, %u live      %8.1f\n", LIVE, per_op(start, N));
+    start = ticks();
+    for (i = 0; i < N / 4; i++) {
+        unsigned k = slots[i % SEQUENCE] % LIVE;
+        HeapFree(heap, 0, live[k]);
+        if (!(live[k] = HeapAlloc(heap, 0, sizes[i % SEQUENCE])))
+            fatal("HeapAlloc failed");
+    }
+    printf("  HeapFree+HeapAlloc, HEAP_NO_SERIALIZE    %8.1f\n", per_op(start, N / 4));
+    for (i = 0; i < 1000; i++)
+        InitializeCriticalSectionEx(&sections[i], 0, CRITICAL_SECTION_NO_DEBUG_INFO);
+    start = ticks();
+    for (i = 0; i < 1000; i++)
+        DeleteCriticalSection(&sections[i]);
+    printf("  DeleteCriticalSection                    %8.1f\n", per_op(start, 1000));
+    fflush(stdout);
+
+    hm_blocks_destroy(&table);
+    DeleteCriticalSection(&cs);
+    HeapDestroy(heap);
+    HeapDestroy(table_heap);
 }
 
 /* --- main ---------------------------------------------------------------------------- */
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: hostmem-bench [--quick] [--json FILE] [--pairs LIST]\n"
+    fprintf(stderr, "usage: hostmem-bench [--quick] [--json FILE] [--pairs LIST] [--costs]\n"
                     "  --quick         a few hundred milliseconds in all: a smoke test, the figures mean little\n"
                     "  --json FILE     the same figures as JSON\n"
-                    "  --pairs LIST    only these rows, e.g. --pairs 1,3b,5 (when profiling)\n");
+                    "  --pairs LIST    only these rows, e.g. --pairs 1,3b,5 (when profiling)\n"
+                    "  --costs         also time the pieces of an IHostMalloc call (locks, counter, table)\n");
     exit(2);
 }
 
@@ -767,12 +896,12 @@ static void scaling_pairs(const host *h, vm_context *vm)
     if (!live)
         fatal("out of memory");
     scales[0].id = "4a";
-    scales[0].name = "pair 1 with 100,000 live reservations";
+    scales[0].name = "pair 1 at 100,000 live, growth from 1,000";
     scales[1].id = "4b";
-    scales[1].name = "pair 2 with 100,000 live reservations";
+    scales[1].name = "pair 2 at 100,000 live, growth from 1,000";
     if (run == &quick_mode) {
-        scales[0].name = "pair 1, growth 100 -> 10,000 live (quick)";
-        scales[1].name = "pair 2, growth 100 -> 10,000 live (quick)";
+        scales[0].name = "pair 1 at 10,000 live, growth from 100";
+        scales[1].name = "pair 2 at 10,000 live, growth from 100";
     }
     /* Back to back from the bottom of a free range: Wine 8 refuses the ~93,600th live
        reservation when they lie scattered (its table of free address ranges fills up),
@@ -805,6 +934,8 @@ int main(int argc, char **argv)
     const char *json = NULL;
     char machine[160];
     LARGE_INTEGER frequency;
+    LONGLONG started;
+    BOOL costs = FALSE;
     SYSTEM_INFO info;
     HOSTMEM_STATS books;
     vm_context vm;
@@ -820,11 +951,14 @@ int main(int argc, char **argv)
             json = argv[++arg];
         else if (!strcmp(argv[arg], "--pairs") && arg + 1 < argc)
             only = argv[++arg];
+        else if (!strcmp(argv[arg], "--costs"))
+            costs = TRUE;
         else
             usage();
     }
     QueryPerformanceFrequency(&frequency);
     ns_per_tick = 1e9 / (double)frequency.QuadPart;
+    started = ticks();
     GetSystemInfo(&info);
     page_size = info.dwPageSize;
     for (i = 0; i < SEQUENCE; i++) {
@@ -868,13 +1002,25 @@ int main(int argc, char **argv)
     VirtualFree(vm.raw_region, 0, MEM_RELEASE);
     host_stop(&h);
 
-    if (!wanted("6"))
-        return 0;
-    weights.per_small = weigh_reservations(64 * KIB, run->weigh_small);
-    weights.per_large = weigh_reservations(256 * MIB, run->weigh_large);
-    weights.per_block = weigh_blocks(run->weigh_blocks);
-    printf("6   bookkeeping bytes per live: 64 KiB reservation %.0f, 256 MiB reservation %.0f, malloc block %.0f\n",
-           weights.per_small, weights.per_large, weights.per_block);
+    if (wanted("6")) {
+        weights.per_small = weigh_reservations(64 * KIB, run->weigh_small);
+        weights.per_large = weigh_reservations(256 * MIB, run->weigh_large);
+        weights.per_block = weigh_blocks(run->weigh_blocks);
+        print_weight("6a", "bookkeeping bytes per live 64 KiB reservation", weights.per_small);
+        print_weight("6b", "bookkeeping bytes per live 256 MiB reservation", weights.per_large);
+        print_weight("6c", "bookkeeping bytes per live IHostMalloc block", weights.per_block);
+    }
+    if (costs)
+        print_costs();
+    {
+        float one;
+        char load[48] = "";
+
+        if (read_load(&one))
+            snprintf(load, sizeof(load), ", load average %.2f at the end", one);
+        printf("\nbooks exact after every pair; %.2f s in all%s\n", (double)(ticks() - started) * ns_per_tick / 1e9,
+               load);
+    }
 
     if (json)
         write_json(json, machine);
