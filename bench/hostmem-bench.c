@@ -2,7 +2,7 @@
  * hostmem-bench: what hostmem costs a CLR host, measured against the raw Win32 call it
  * stands in front of, side by side in one process (BENCHMARKS.md has the figures).
  *
- *   hostmem-bench [--quick] [--json FILE] [--pairs LIST] [--costs]
+ *   hostmem-bench [--quick] [--json FILE] [--pairs LIST] [--costs] [--control]
  *
  * Every pair runs in rounds that alternate hostmem and raw (A B A B ...), each round a
  * batch of operations timed with QueryPerformanceCounter, until the 95% confidence
@@ -329,6 +329,19 @@ static void pages_raw(void *context, unsigned ops)
     }
 }
 
+/* --- --control: the harness against itself --------------------------------------------- */
+
+/* Raw against raw, each side on its own 256 MiB reservation: what the harness reads
+   when both sides do the same thing (order, alternation, placement). */
+typedef struct control_context {
+    vm_context a, b;
+} control_context;
+
+static void control_reserve_a(void *context, unsigned ops) { reserve_raw(&((control_context *)context)->a, ops); }
+static void control_reserve_b(void *context, unsigned ops) { reserve_raw(&((control_context *)context)->b, ops); }
+static void control_pages_a(void *context, unsigned ops)   { pages_raw(&((control_context *)context)->a, ops); }
+static void control_pages_b(void *context, unsigned ops)   { pages_raw(&((control_context *)context)->b, ops); }
+
 /* --- pair 5: VirtualQuery, GetMemoryLoad ---------------------------------------------- */
 
 static void query_hostmem(void *context, unsigned ops)
@@ -644,6 +657,8 @@ static void print_scaling(const scaling *s)
     printf("      live %u / %u / %u: hostmem %.0f / %.0f / %.0f ns (x%.3f), kernel32 %.0f / %.0f / %.0f ns (x%.3f)\n",
            scale_live[0], scale_live[1], scale_live[2], s->at[0].hostmem_ns, s->at[1].hostmem_ns,
            s->at[2].hostmem_ns, hostmem_growth, s->at[0].raw_ns, s->at[1].raw_ns, s->at[2].raw_ns, raw_growth);
+    printf("      hostmem / kernel32 at each level: %.3f / %.3f / %.3f\n", s->at[0].ratio, s->at[1].ratio,
+           s->at[2].ratio);
     fflush(stdout);
 }
 
@@ -816,11 +831,12 @@ static void print_costs(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: hostmem-bench [--quick] [--json FILE] [--pairs LIST] [--costs]\n"
+    fprintf(stderr, "usage: hostmem-bench [--quick] [--json FILE] [--pairs LIST] [--costs] [--control]\n"
                     "  --quick         a few hundred milliseconds in all: a smoke test, the figures mean little\n"
                     "  --json FILE     the same figures as JSON\n"
                     "  --pairs LIST    only these rows, e.g. --pairs 1,3b,5 (when profiling)\n"
-                    "  --costs         also time the pieces of an IHostMalloc call (locks, counter, table)\n");
+                    "  --costs         also time the pieces of an IHostMalloc call (locks, counter, table)\n"
+                    "  --control       also rows 0a, 0b: pairs 1 and 2 with raw kernel32 on both sides\n");
     exit(2);
 }
 
@@ -935,7 +951,7 @@ int main(int argc, char **argv)
     char machine[160];
     LARGE_INTEGER frequency;
     LONGLONG started;
-    BOOL costs = FALSE;
+    BOOL costs = FALSE, control = FALSE;
     SYSTEM_INFO info;
     HOSTMEM_STATS books;
     vm_context vm;
@@ -953,6 +969,8 @@ int main(int argc, char **argv)
             only = argv[++arg];
         else if (!strcmp(argv[arg], "--costs"))
             costs = TRUE;
+        else if (!strcmp(argv[arg], "--control"))
+            control = TRUE;
         else
             usage();
     }
@@ -986,6 +1004,19 @@ int main(int argc, char **argv)
     vm.query_address = vm.hostmem_region + 128 * MIB;
     books = host_stats(&h);
 
+    if (control) {
+        control_context cc;
+
+        memset(&cc, 0, sizeof(cc));
+        cc.a.pages = cc.b.pages = vm.pages;
+        if (!(cc.a.raw_region = VirtualAlloc(NULL, 256 * MIB, MEM_RESERVE, PAGE_READWRITE)) ||
+            !(cc.b.raw_region = VirtualAlloc(NULL, 256 * MIB, MEM_RESERVE, PAGE_READWRITE)))
+            fatal("VirtualAlloc(256 MiB) failed: %lu", GetLastError());
+        add_pair("0a", "control: pair 1, kernel32 against itself", 1.05, control_reserve_a, control_reserve_b, &cc);
+        add_pair("0b", "control: pair 2, kernel32 against itself", 1.05, control_pages_a, control_pages_b, &cc);
+        VirtualFree(cc.a.raw_region, 0, MEM_RELEASE);
+        VirtualFree(cc.b.raw_region, 0, MEM_RELEASE);
+    }
     add_pair("1", "reserve+commit 64 KiB, release", 1.05, reserve_hostmem, reserve_raw, &vm);
     check_books(&h, &books, "pair 1");
     add_pair("2", "commit+decommit 1 page in 256 MiB", 1.05, pages_hostmem, pages_raw, &vm);
