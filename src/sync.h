@@ -28,16 +28,20 @@ static inline void hm_cs_init(hm_lock *lock)            { InitializeCriticalSect
 static inline void hm_cs_destroy(hm_lock *lock)         { DeleteCriticalSection(lock); }
 static inline void hm_cs_acquire(hm_lock *lock)         { EnterCriticalSection(lock); }
 static inline void hm_cs_release(hm_lock *lock)         { LeaveCriticalSection(lock); }
+static inline int  hm_cs_try_acquire(hm_lock *lock)     { return TryEnterCriticalSection(lock) != 0; }
 static inline void hm_srw_init(hm_small_lock *lock)     { InitializeSRWLock(lock); }
 static inline void hm_srw_destroy(hm_small_lock *lock)  { (void)lock; }
 static inline void hm_srw_acquire(hm_small_lock *lock)  { AcquireSRWLockExclusive(lock); }
 static inline void hm_srw_release(hm_small_lock *lock)  { ReleaseSRWLockExclusive(lock); }
+static inline int  hm_srw_try_acquire(hm_small_lock *lock) { return TryAcquireSRWLockExclusive(lock) != 0; }
 
 #define HM_LOCK_CALL(lock, cs, srw) _Generic((lock), hm_small_lock *: srw, default: cs)(lock)
 #define hm_lock_init(lock)    HM_LOCK_CALL(lock, hm_cs_init, hm_srw_init)
 #define hm_lock_destroy(lock) HM_LOCK_CALL(lock, hm_cs_destroy, hm_srw_destroy)
 #define hm_lock_acquire(lock) HM_LOCK_CALL(lock, hm_cs_acquire, hm_srw_acquire)
 #define hm_lock_release(lock) HM_LOCK_CALL(lock, hm_cs_release, hm_srw_release)
+/* Nonzero when the lock was free and is now held. */
+#define hm_lock_try_acquire(lock) HM_LOCK_CALL(lock, hm_cs_try_acquire, hm_srw_try_acquire)
 #else
 #include <pthread.h>
 typedef pthread_mutex_t hm_lock;
@@ -46,6 +50,7 @@ static inline void hm_lock_init(hm_lock *lock)    { pthread_mutex_init(lock, NUL
 static inline void hm_lock_destroy(hm_lock *lock) { pthread_mutex_destroy(lock); }
 static inline void hm_lock_acquire(hm_lock *lock) { pthread_mutex_lock(lock); }
 static inline void hm_lock_release(hm_lock *lock) { pthread_mutex_unlock(lock); }
+static inline int  hm_lock_try_acquire(hm_lock *lock) { return pthread_mutex_trylock(lock) == 0; }
 #endif
 
 #endif /* HOSTMEM_SYNC_H */
