@@ -20,12 +20,27 @@ typedef struct hm_block {
     int         line;
 } hm_block;
 
+/* A slot of the table: what every Free needs, 16 bytes, so that a table at most a
+   quarter full (short probes, hardly a mispredicted branch) costs no more memory than
+   one of whole hm_blocks at most half full. */
+typedef struct hm_block_slot {
+    void  *address;       /* NULL marks an empty slot */
+    size_t size;
+} hm_block_slot;
+
 typedef struct hm_block_table {
-    hm_allocator allocator;
-    hm_block    *slots;
-    size_t       capacity; /* a power of two, or 0 */
-    size_t       count;
-    uint64_t     bytes;    /* sum of size over live blocks */
+    hm_allocator   allocator;
+    hm_block_slot *slots;
+    size_t         capacity; /* a power of two, or 0 */
+    size_t         count;
+    uint64_t       bytes;    /* sum of size over live blocks */
+    unsigned       shift;    /* 64 - log2(capacity): the hash keeps the top bits */
+    /* The file and line of the blocks that have them (DebugAlloc), keyed by address:
+       whole hm_blocks, at most half full. Rare outside debug builds of the CLR. */
+    hm_block      *sources;
+    size_t         source_capacity;
+    size_t         source_count;
+    unsigned       source_shift;
 } hm_block_table;
 
 void hm_blocks_init(hm_block_table *table, const hm_allocator *allocator);

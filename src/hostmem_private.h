@@ -58,6 +58,9 @@ struct memory_manager *hm_memory_manager_from_manager_iface(IUnknown *object);
 void *hm_manager_heap_alloc(struct memory_manager *manager, SIZE_T bytes);
 void  hm_manager_heap_free(struct memory_manager *manager, void *block);
 const hm_allocator *hm_manager_allocator(struct memory_manager *manager);
+/* The private heap every byte of the manager's bookkeeping lives in (the manager, the
+   ledger, the mallocs' block tables), for bench/hostmem-bench.c to weigh. */
+HANDLE hm_manager_bookkeeping_heap(struct memory_manager *manager);
 /* The largest request that could ever succeed: the span of user address space. */
 SIZE_T hm_manager_max_request(const struct memory_manager *manager);
 /* An allocation at `level` found no memory (the OS said so, or hostmem refused):

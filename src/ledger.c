@@ -24,7 +24,7 @@ typedef struct radix_leaf { _Atomic(hm_region *) slot[LEAF_SLOTS]; } radix_leaf;
 typedef struct radix_mid  { _Atomic(radix_leaf *) leaf[MID_SLOTS]; } radix_mid;
 
 struct hm_region {
-    hm_lock    lock;       /* orders every change of this region's pages with the OS call */
+    hm_small_lock lock;    /* orders every change of this region's pages with the OS call */
     bool       live;
     uintptr_t  base;
     uintptr_t  end;

@@ -111,6 +111,12 @@ static void allocator_free(void *context, void *block)
         hm_os.HeapFree((HANDLE)context, 0, block);
 }
 
+/* Only the benchmark asks: it walks this heap to weigh hostmem's own memory. */
+HANDLE hm_manager_bookkeeping_heap(struct memory_manager *manager)
+{
+    return manager->heap;
+}
+
 const hm_allocator *hm_manager_allocator(struct memory_manager *manager)
 {
     return &manager->allocator;

@@ -349,11 +349,12 @@ static void block_table_grows_keeping_every_block(void **state)
             growths++;
             capacity = table.capacity;
         }
-        /* A power of two, at most half full. */
+        /* A power of two, at most a quarter full. */
         assert_int_equal(table.capacity & (table.capacity - 1), 0);
-        assert_true(table.count * 2 <= table.capacity);
-        assert_int_equal(hm_blocks_overhead_bytes(&table), table.capacity * sizeof(hm_block));
-        assert_int_equal(a.live_bytes, table.capacity * sizeof(hm_block)); /* old arrays freed */
+        assert_true(table.count * 4 <= table.capacity);
+        assert_int_equal(hm_blocks_overhead_bytes(&table),
+                         table.capacity * sizeof(hm_block_slot) + table.source_capacity * sizeof(hm_block));
+        assert_int_equal(a.live_bytes, hm_blocks_overhead_bytes(&table)); /* old arrays freed */
     }
     assert_true(growths >= 7);
     assert_int_equal(table.count, 5000);
@@ -386,7 +387,7 @@ static void block_table_reserve_failure_leaves_the_table_unchanged(void **state)
     /* Fill up to the load limit, then a growth that fails. */
     for (i = 0; ; i++) {
         insert_block(&table, addr(0x200000 + i * 64), 1, NULL, 0);
-        if ((table.count + 1) * 2 > table.capacity)
+        if ((table.count + 1) * 4 > table.capacity)
             break;
     }
     capacity = table.capacity;
@@ -415,6 +416,41 @@ static void block_table_reserve_failure_leaves_the_table_unchanged(void **state)
     /* And once memory is back the table grows. */
     assert_true(hm_blocks_reserve(&table));
     assert_int_equal(table.capacity, capacity * 2);
+    hm_blocks_destroy(&table);
+    assert_int_equal(a.live_bytes, 0);
+}
+
+static void block_table_reserve_makes_room_for_a_block_with_a_source(void **state)
+{
+    static const char *files[3] = { "a.c", "b.c", NULL };
+    counting_allocator a;
+    hm_block_table table;
+    hm_block block, removed;
+    size_t i;
+    (void)state;
+
+    counting_init(&a);
+    hm_blocks_init(&table, &a.iface);
+    /* Blocks with and without a file and line, each inserted while memory is refused:
+       the reserve before it must have made room for its source too. */
+    for (i = 0; i < 1000; i++) {
+        assert_true(hm_blocks_reserve(&table));
+        a.fail_all = true;
+        block.address = addr(0x900000 + i * 16);
+        block.size = i;
+        block.file = files[i % 3];
+        block.line = i % 3 == 2 ? 0 : (int)i;
+        hm_blocks_insert(&table, &block);
+        a.fail_all = false;
+    }
+    for (i = 0; i < 1000; i++) {
+        assert_true(hm_blocks_remove(&table, addr(0x900000 + i * 16), &removed));
+        assert_int_equal(removed.size, i);
+        assert_ptr_equal(removed.file, files[i % 3]);
+        assert_int_equal(removed.line, i % 3 == 2 ? 0 : (int)i);
+    }
+    assert_int_equal(table.count, 0);
+    assert_int_equal(table.source_count, 0);
     hm_blocks_destroy(&table);
     assert_int_equal(a.live_bytes, 0);
 }
@@ -1304,6 +1340,7 @@ int main(void)
         cmocka_unit_test(block_table_snapshot_lists_every_live_block_once),
         cmocka_unit_test(block_table_grows_keeping_every_block),
         cmocka_unit_test(block_table_reserve_failure_leaves_the_table_unchanged),
+        cmocka_unit_test(block_table_reserve_makes_room_for_a_block_with_a_source),
         cmocka_unit_test(block_table_deletion_in_a_wrapping_cluster_keeps_every_member_reachable),
         cmocka_unit_test(block_table_random_inserts_and_removes_match_a_reference),
 

@@ -110,6 +110,30 @@ step_static_analysis() {
 
 skipped() { [[ " ${HOSTMEM_SKIP_STEPS:-} " == *" $1 "* ]]; }
 
+# The benchmark's smoke test: every row printed, the books exact, the JSON written.
+# It asserts no time (the machine is shared); BENCHMARKS.md has the real figures.
+# shellcheck disable=SC2317  # called via run_step
+step_bench_smoke() {
+    local out row json="$ROOT/build/hostmem-bench-quick.json" rc=0
+    rm -f "$json"
+    out=$("$ROOT/cmake/wine-run.sh" "$ROOT/build/x86_64/hostmem-bench.exe" --quick --json "$json") || rc=$?
+    printf '%s\n' "$out"
+    if [[ $rc -ne 0 ]]; then
+        log "hostmem-bench --quick exited $rc"
+        return 1
+    fi
+    for row in 1 2 3 4 5 6; do
+        if ! grep -q "^${row}[a-c ] " <<<"$out"; then
+            log "hostmem-bench --quick printed no row $row"
+            return 1
+        fi
+    done
+    if ! grep -q '"bookkeeping_bytes"' "$json" 2>/dev/null; then
+        log "hostmem-bench --quick wrote no complete $json"
+        return 1
+    fi
+}
+
 # Setup failures are fatal: nothing below can run without a build.
 "$ROOT/tools/setup.sh" || { log "setup failed; no tests run"; exit 1; }
 
@@ -119,6 +143,7 @@ skipped native   || run_step "native unit tests (ASan+UBSan, clang and gcc)" ste
 skipped fuzz     || run_step "fuzzer (libFuzzer, bounded)" step_fuzz
 skipped coverage || run_step "coverage of src/ (gcov build under Wine)" step_coverage
 skipped static   || run_step "static analysis (cppcheck, clang-tidy)" step_static_analysis
+run_step "benchmark smoke test (hostmem-bench --quick, no timing asserted)" step_bench_smoke
 # Further steps go here, e.g.:  run_step "name" some_function
 
 if [[ $status -eq 0 ]]; then log "all test steps passed"; fi
