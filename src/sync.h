@@ -35,7 +35,7 @@ static inline void hm_srw_acquire(hm_small_lock *lock)  { AcquireSRWLockExclusiv
 static inline void hm_srw_release(hm_small_lock *lock)  { ReleaseSRWLockExclusive(lock); }
 static inline int  hm_srw_try_acquire(hm_small_lock *lock) { return TryAcquireSRWLockExclusive(lock) != 0; }
 
-#define HM_LOCK_CALL(lock, cs, srw) _Generic((lock), hm_small_lock *: srw, default: cs)(lock)
+#define HM_LOCK_CALL(lock, cs, srw) _Generic((lock), hm_small_lock *: (srw), default: (cs))(lock)
 #define hm_lock_init(lock)    HM_LOCK_CALL(lock, hm_cs_init, hm_srw_init)
 #define hm_lock_destroy(lock) HM_LOCK_CALL(lock, hm_cs_destroy, hm_srw_destroy)
 #define hm_lock_acquire(lock) HM_LOCK_CALL(lock, hm_cs_acquire, hm_srw_acquire)
