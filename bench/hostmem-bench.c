@@ -23,6 +23,8 @@
  */
 #include "hostmem_private.h"
 
+#include "clr_callback.h"
+
 #include "block_table.h"
 
 #include <math.h>
@@ -192,28 +194,13 @@ static result measure(run_fn hostmem, run_fn raw, void *context)
 
 /* --- the host, as the CLR sees it ------------------------------------------------------- */
 
-static HRESULT WINAPI callback_QueryInterface(ICLRMemoryNotificationCallback *iface, REFIID riid, void **ppv)
-{
-    if (!ppv)
-        return E_POINTER;
-    *ppv = NULL;
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ICLRMemoryNotificationCallback)) {
-        *ppv = iface;
-        return S_OK;
-    }
-    return E_NOINTERFACE;
-}
-static ULONG WINAPI callback_AddRef(ICLRMemoryNotificationCallback *iface) { (void)iface; return 1; }
-static ULONG WINAPI callback_Release(ICLRMemoryNotificationCallback *iface) { (void)iface; return 1; }
 static HRESULT WINAPI callback_OnMemoryNotification(ICLRMemoryNotificationCallback *iface, EMemoryAvailable level)
 {
     (void)iface;
     (void)level;
     return S_OK;
 }
-static const ICLRMemoryNotificationCallbackVtbl callback_vtbl = {
-    callback_QueryInterface, callback_AddRef, callback_Release, callback_OnMemoryNotification,
-};
+static const ICLRMemoryNotificationCallbackVtbl callback_vtbl = CLR_CALLBACK_VTBL(callback_OnMemoryNotification);
 static ICLRMemoryNotificationCallback clr_callback = { &callback_vtbl };
 
 typedef struct host {

@@ -21,6 +21,8 @@
 #include <initguid.h>
 #include "hostmem.h"
 
+#include "clr_callback.h"
+
 #include "clr_managers.h"
 #include "replay_trace.h"
 
@@ -522,19 +524,6 @@ static DWORD WINAPI finalizer_main(void *parameter)
 
 /* --- the CLR's notification callback: a static object, AddRef/Release return 1 --- */
 
-static HRESULT WINAPI callback_QueryInterface(ICLRMemoryNotificationCallback *iface, REFIID riid, void **ppv)
-{
-    if (!ppv)
-        return E_POINTER;
-    *ppv = NULL;
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ICLRMemoryNotificationCallback)) {
-        *ppv = iface;
-        return S_OK;
-    }
-    return E_NOINTERFACE;
-}
-static ULONG WINAPI callback_AddRef(ICLRMemoryNotificationCallback *iface) { (void)iface; return 1; }
-static ULONG WINAPI callback_Release(ICLRMemoryNotificationCallback *iface) { (void)iface; return 1; }
 static HRESULT WINAPI callback_OnMemoryNotification(ICLRMemoryNotificationCallback *iface, EMemoryAvailable state)
 {
     (void)iface;
@@ -544,9 +533,7 @@ static HRESULT WINAPI callback_OnMemoryNotification(ICLRMemoryNotificationCallba
         InterlockedIncrement(&gc_epoch);
     return S_OK;
 }
-static ICLRMemoryNotificationCallbackVtbl callback_vtbl = {
-    callback_QueryInterface, callback_AddRef, callback_Release, callback_OnMemoryNotification,
-};
+static ICLRMemoryNotificationCallbackVtbl callback_vtbl = CLR_CALLBACK_VTBL(callback_OnMemoryNotification);
 static ICLRMemoryNotificationCallback clr_callback = { &callback_vtbl };
 
 /* --- the run --- */
