@@ -79,10 +79,6 @@ hm_trace *hm_manager_trace(struct memory_manager *manager);
 void hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row);
 /* IHostMalloc blocks coming and going, for HOSTMEM_STATS.mallocBytes. */
 void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated);
-/* A failure the OS reported: out-of-memory errors go to the policy, the rest become
-   HRESULT_FROM_WIN32 (E_UNEXPECTED when the OS left no error code). */
-HRESULT hm_manager_os_failure(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,
-                              DWORD os_error, const char *method);
 /* The manager's list of live IHostMalloc objects, for the leak report. */
 void hm_manager_add_malloc(struct memory_manager *manager, hm_list_entry *entry);
 void hm_manager_remove_malloc(struct memory_manager *manager, hm_list_entry *entry);

@@ -151,15 +151,6 @@ HRESULT hm_manager_out_of_memory(struct memory_manager *manager, EMemoryCritical
     return hr;
 }
 
-HRESULT hm_manager_os_failure(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,
-                              DWORD os_error, const char *method)
-{
-    if (hm_is_out_of_memory_error(os_error))
-        return hm_manager_out_of_memory(manager, level, bytes, os_error, method);
-    SetLastError(os_error);
-    return hm_hresult_from_os_error(os_error);
-}
-
 /* The most a request at this level may bring the commit charge to. */
 static uint64_t commit_ceiling(const struct memory_manager *manager, EMemoryCriticalLevel level)
 {
