@@ -25,24 +25,6 @@ static void assert_no_heap_left(void)
     assert_int_equal(os_call_count(OS_HEAP_CREATE), os_call_count(OS_HEAP_DESTROY));
 }
 
-static IHostControl *new_control(const HOSTMEM_CONFIG *config)
-{
-    IHostControl *control = NULL;
-
-    assert_int_equal(HostMemCreateHostControl(config, &control), S_OK);
-    assert_non_null(control);
-    return control;
-}
-
-static IHostMemoryManager *manager_of(IHostControl *control)
-{
-    IHostMemoryManager *manager = NULL;
-
-    assert_int_equal(IHostControl_GetHostManager(control, &IID_IHostMemoryManager, (void **)&manager), S_OK);
-    assert_non_null(manager);
-    return manager;
-}
-
 /* Both creation functions with this config must answer `expected`, with a NULL out
    pointer on failure and nothing left behind. */
 static void assert_creation_result(const HOSTMEM_CONFIG *config, HRESULT expected)

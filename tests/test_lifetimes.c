@@ -21,24 +21,6 @@ static ULONG ref_count(IUnknown *object)
     return IUnknown_Release(object);
 }
 
-static IHostControl *new_control(const HOSTMEM_CONFIG *config)
-{
-    IHostControl *control = NULL;
-
-    assert_int_equal(HostMemCreateHostControl(config, &control), S_OK);
-    assert_non_null(control);
-    return control;
-}
-
-static IHostMemoryManager *manager_of(IHostControl *control)
-{
-    IHostMemoryManager *manager = NULL;
-
-    assert_int_equal(IHostControl_GetHostManager(control, &IID_IHostMemoryManager, (void **)&manager), S_OK);
-    assert_non_null(manager);
-    return manager;
-}
-
 static IHostMalloc *new_malloc(IHostMemoryManager *manager)
 {
     IHostMalloc *malloc = NULL;

@@ -484,6 +484,24 @@ IHostMemoryManager *new_manager(const HOSTMEM_CONFIG *config)
     return manager;
 }
 
+IHostControl *new_control(const HOSTMEM_CONFIG *config)
+{
+    IHostControl *control = NULL;
+
+    assert_int_equal(HostMemCreateHostControl(config, &control), S_OK);
+    assert_non_null(control);
+    return control;
+}
+
+IHostMemoryManager *manager_of(IHostControl *control)
+{
+    IHostMemoryManager *manager = NULL;
+
+    assert_int_equal(IHostControl_GetHostManager(control, &IID_IHostMemoryManager, (void **)&manager), S_OK);
+    assert_non_null(manager);
+    return manager;
+}
+
 void release_last(IUnknown *object)
 {
     assert_int_equal(IUnknown_Release(object), 0);

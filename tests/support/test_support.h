@@ -110,6 +110,10 @@ DWORD os_page_state(const void *address);
 
 /* A manager with the given config (NULL: defaults); fails the test if creation fails. */
 IHostMemoryManager *new_manager(const HOSTMEM_CONFIG *config);
+/* A host control with the given config; fails the test if creation fails. */
+IHostControl *new_control(const HOSTMEM_CONFIG *config);
+/* The control's memory manager, with a new reference. */
+IHostMemoryManager *manager_of(IHostControl *control);
 /* Releases and checks that the reference count reached zero. */
 void release_last(IUnknown *object);
 
