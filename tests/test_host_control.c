@@ -8,6 +8,7 @@
 #include <string.h>
 
 /* The host managers the CLR asks for after IHostMemoryManager, in its order. */
+#include "clr_callback.h"
 #include "clr_managers.h"
 #define other_managers      clr_other_managers
 #define OTHER_MANAGER_COUNT CLR_OTHER_MANAGER_COUNT
@@ -588,26 +589,16 @@ static void releasing_in_any_order_frees_everything(void **state)
 
 /* --- the CLR's SetHostControl sequence ----------------------------------------------------- */
 
-/* The CLR's static notification callback: AddRef/Release return 1 (CONTRACT.md §1). */
+/* The CLR's static notification callback: AddRef/Release return 1 (CONTRACT.md §1);
+   these also count, so the test can see hostmem's references. */
 static LONG clr_callback_addrefs, clr_callback_releases;
-static HRESULT WINAPI clr_callback_QueryInterface(ICLRMemoryNotificationCallback *iface, REFIID riid, void **ppv)
-{
-    if (!ppv)
-        return E_POINTER;
-    *ppv = NULL;
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ICLRMemoryNotificationCallback)) {
-        *ppv = iface;
-        return S_OK;
-    }
-    return E_NOINTERFACE;
-}
-static ULONG WINAPI clr_callback_AddRef(ICLRMemoryNotificationCallback *iface)
+static ULONG WINAPI counting_AddRef(ICLRMemoryNotificationCallback *iface)
 {
     (void)iface;
     InterlockedIncrement(&clr_callback_addrefs);
     return 1;
 }
-static ULONG WINAPI clr_callback_Release(ICLRMemoryNotificationCallback *iface)
+static ULONG WINAPI counting_Release(ICLRMemoryNotificationCallback *iface)
 {
     (void)iface;
     InterlockedIncrement(&clr_callback_releases);
@@ -620,7 +611,7 @@ static HRESULT WINAPI clr_callback_OnMemoryNotification(ICLRMemoryNotificationCa
     return S_OK;
 }
 static ICLRMemoryNotificationCallbackVtbl clr_callback_vtbl = {
-    clr_callback_QueryInterface, clr_callback_AddRef, clr_callback_Release, clr_callback_OnMemoryNotification,
+    clr_callback_QueryInterface, counting_AddRef, counting_Release, clr_callback_OnMemoryNotification,
 };
 
 static void clr_set_host_control_sequence_succeeds(void **state)

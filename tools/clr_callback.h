@@ -8,7 +8,7 @@
 
 #include "hostmem.h"
 
-static HRESULT WINAPI clr_callback_QueryInterface(ICLRMemoryNotificationCallback *iface, REFIID riid, void **ppv)
+static inline HRESULT WINAPI clr_callback_QueryInterface(ICLRMemoryNotificationCallback *iface, REFIID riid, void **ppv)
 {
     if (!ppv)
         return E_POINTER;
@@ -20,13 +20,13 @@ static HRESULT WINAPI clr_callback_QueryInterface(ICLRMemoryNotificationCallback
     return E_NOINTERFACE;
 }
 
-static ULONG WINAPI clr_callback_AddRef(ICLRMemoryNotificationCallback *iface)
+static inline ULONG WINAPI clr_callback_AddRef(ICLRMemoryNotificationCallback *iface)
 {
     (void)iface;
     return 1;
 }
 
-static ULONG WINAPI clr_callback_Release(ICLRMemoryNotificationCallback *iface)
+static inline ULONG WINAPI clr_callback_Release(ICLRMemoryNotificationCallback *iface)
 {
     (void)iface;
     return 1;
