@@ -19,9 +19,12 @@
  *
  * Linked with the static hostmem objects, not the DLL: they are the very objects the
  * DLL is made of, every timed call goes through the same COM vtables, and row 6 needs
- * the manager's private bookkeeping heap, which the DLL rightly does not export.
+ * the manager's private bookkeeping heap, which the DLL rightly does not export: the
+ * bench catches it through the OS table as the manager creates it.
  */
 #include "hostmem_private.h"
+
+#include "os.h"
 
 #include "clr_callback.h"
 
@@ -206,7 +209,19 @@ static ICLRMemoryNotificationCallback clr_callback = { &callback_vtbl };
 typedef struct host {
     IHostControl       *control;
     IHostMemoryManager *manager;
+    HANDLE              bookkeeping; /* the manager's private heap, for row 6 */
 } host;
+
+/* The first heap a new manager creates is its bookkeeping heap. */
+static HANDLE created_heap;
+static HANDLE WINAPI catch_heap_create(DWORD options, SIZE_T initial, SIZE_T maximum)
+{
+    HANDLE heap = HeapCreate(options, initial, maximum);
+
+    if (!created_heap)
+        created_heap = heap;
+    return heap;
+}
 
 static void host_start(host *h)
 {
@@ -215,7 +230,11 @@ static void host_start(host *h)
     memset(&config, 0, sizeof(config));
     config.cbSize = sizeof(config);
     config.commitLimit = COMMIT_LIMIT;
+    created_heap = NULL;
+    hm_os.HeapCreate = catch_heap_create;
     check(HostMemCreateHostControl(&config, &h->control), "HostMemCreateHostControl");
+    hm_os_restore();
+    h->bookkeeping = created_heap;
     check(IHostControl_GetHostManager(h->control, &IID_IHostMemoryManager, (void **)&h->manager),
           "GetHostManager");
     check(IHostMemoryManager_RegisterMemoryNotificationCallback(h->manager, &clr_callback),
@@ -510,7 +529,7 @@ static void malloc2_raw(void *context, unsigned ops)     { two_threads *t = cont
 /* Bytes in use in the manager's bookkeeping heap, the heap's own headers included. */
 static SIZE_T bookkeeping_bytes(const host *h)
 {
-    HANDLE heap = hm_manager_bookkeeping_heap(hm_memory_manager_from_unknown((IUnknown *)h->manager));
+    HANDLE heap = h->bookkeeping;
     PROCESS_HEAP_ENTRY entry;
     SIZE_T bytes = 0;
 

@@ -2,7 +2,7 @@
  * HOSTMEM_CONFIG, checked and completed with defaults. cbSize lets the struct grow: a
  * field that lies (even partly) beyond cbSize counts as zero, its default.
  */
-#include "hostmem_private.h"
+#include "config.h"
 
 #include <stdio.h>
 #include <string.h>

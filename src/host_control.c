@@ -4,7 +4,9 @@
  * the CLR keeps its own task, thread-pool, I/O, sync, assembly, GC, security and policy
  * handling.
  */
-#include "hostmem_private.h"
+#include "host_control.h"
+
+#include "memory_manager.h"
 
 struct host_control {
     IHostControl           IHostControl_iface;
@@ -49,7 +51,7 @@ static ULONG WINAPI host_control_Release(IHostControl *iface)
         struct memory_manager *manager = control->manager;
 
         hm_manager_heap_free(manager, control);
-        IHostMemoryManager_Release(hm_memory_manager_iface(manager));
+        IHostMemoryManager_Release(hm_manager_iface(manager));
     }
     return (ULONG)ref;
 }
@@ -64,7 +66,7 @@ static HRESULT WINAPI host_control_GetHostManager(IHostControl *iface, REFIID ri
     if (!riid)
         return E_INVALIDARG;
     if (IsEqualIID(riid, &IID_IHostMemoryManager)) {
-        IHostMemoryManager *manager = hm_memory_manager_iface(control->manager);
+        IHostMemoryManager *manager = hm_manager_iface(control->manager);
         IHostMemoryManager_AddRef(manager);
         *object = manager;
         return S_OK;
@@ -88,34 +90,25 @@ static const IHostControlVtbl host_control_vtbl = {
     host_control_SetAppDomainManager,
 };
 
-struct memory_manager *hm_memory_manager_from_unknown(IUnknown *object)
+struct memory_manager *hm_host_control_manager(IUnknown *object)
 {
     if (object && ((IHostControl *)object)->lpVtbl == &host_control_vtbl)
         return impl_from_IHostControl((IHostControl *)object)->manager;
-    return hm_memory_manager_from_manager_iface(object);
+    return NULL;
 }
 
-HRESULT WINAPI HostMemCreateHostControl(const HOSTMEM_CONFIG *config, IHostControl **ppHostControl)
+HRESULT hm_host_control_create(struct memory_manager *manager, IHostControl **result)
 {
-    struct memory_manager *manager;
     struct host_control *control;
-    hm_settings settings;
-    HRESULT hr;
 
-    if (!ppHostControl)
-        return E_POINTER;
-    *ppHostControl = NULL;
-    if (FAILED(hr = hm_settings_from_config(config, &settings)))
-        return hr;
-    if (FAILED(hr = hm_memory_manager_create(&settings, &manager)))
-        return hr;
+    *result = NULL;
     if (!(control = hm_manager_heap_alloc(manager, sizeof(*control)))) {
-        IHostMemoryManager_Release(hm_memory_manager_iface(manager));
+        IHostMemoryManager_Release(hm_manager_iface(manager));
         return E_OUTOFMEMORY;
     }
     control->IHostControl_iface.lpVtbl = &host_control_vtbl;
     control->ref = 1;
     control->manager = manager; /* takes over the creation reference */
-    *ppHostControl = &control->IHostControl_iface;
+    *result = &control->IHostControl_iface;
     return S_OK;
 }

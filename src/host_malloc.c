@@ -3,9 +3,10 @@
  * table of live blocks so that a foreign pointer is refused without being touched and
  * outstanding blocks can be listed (the leak report).
  */
-#include "hostmem_private.h"
+#include "host_malloc.h"
 
-#include "block_table.h"
+#include "exports.h"
+#include "memory_manager.h"
 #include "os.h"
 
 struct host_malloc {
@@ -63,7 +64,7 @@ static ULONG WINAPI host_malloc_Release(IHostMalloc *iface)
         hm_blocks_destroy(&malloc->blocks);
         hm_lock_destroy(&malloc->lock);
         hm_manager_heap_free(manager, malloc);
-        IHostMemoryManager_Release(hm_memory_manager_iface(manager));
+        IHostMemoryManager_Release(hm_manager_iface(manager));
     }
     return (ULONG)ref;
 }
@@ -77,15 +78,15 @@ static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCritical
     if (!mem)
         return E_POINTER;
     *mem = NULL;
-    if (!hm_level_is_valid((uint32_t)level) || size > hm_manager_max_request(malloc->manager)) {
+    if (!hm_level_is_valid((uint32_t)level) || size > malloc->manager->max_request) {
         SetLastError(ERROR_INVALID_PARAMETER);
         return E_INVALIDARG;
     }
     /* HeapAlloc does not set a last error when it fails: no memory is its only cause. */
-    if (!(p = hm_os.HeapAlloc(malloc->heap, 0, size)) && hm_manager_wait_for_memory(malloc->manager, level, size))
+    if (!(p = hm_os.HeapAlloc(malloc->heap, 0, size)) && hm_limit_wait_for_memory(malloc->manager, level, size))
         p = hm_os.HeapAlloc(malloc->heap, 0, size);
     if (!p)
-        return hm_manager_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);
+        return hm_limit_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);
 
     block.address = p;
     block.size = size;
@@ -95,7 +96,7 @@ static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCritical
     if (!hm_blocks_reserve(&malloc->blocks)) {
         hm_lock_release(&malloc->lock);
         hm_os.HeapFree(malloc->heap, 0, p);
-        return hm_manager_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);
+        return hm_limit_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);
     }
     hm_blocks_insert(&malloc->blocks, &block);
     hm_lock_release(&malloc->lock);
@@ -109,7 +110,7 @@ static void trace_allocation(struct host_malloc *malloc, const char *method, SIZ
 {
     hm_trace_row row = { .method = method, .present = HM_TRACE_LEVEL | HM_TRACE_SIZE | HM_TRACE_HRESULT | HM_TRACE_RESULT,
                          .level = (DWORD)level, .size = size, .hr = hr, .result = mem ? *mem : NULL };
-    hm_manager_trace_row(malloc->manager, &row);
+    hm_manager_trace_row(malloc->manager, &row, TRUE);
 }
 
 static HRESULT WINAPI host_malloc_Alloc(IHostMalloc *iface, SIZE_T size, EMemoryCriticalLevel level, void **mem)
@@ -138,7 +139,7 @@ static HRESULT release_block(struct host_malloc *malloc, void *mem)
     hm_block block;
     BOOL found;
 
-    /* The CLR frees NULL routinely (CONTRACT.md §1). */
+    /* The CLR frees NULL routinely (docs/clr-contract.md, "How the CLR reads the answers"). */
     if (!mem)
         return S_OK;
     hm_lock_acquire(&malloc->lock);
@@ -154,7 +155,7 @@ static HRESULT release_block(struct host_malloc *malloc, void *mem)
         hm_blocks_insert(&malloc->blocks, &block);
         hm_lock_release(&malloc->lock);
         SetLastError(error);
-        return hm_hresult_from_os_error(error);
+        return hm_win32_error_to_hresult(error);
     }
     hm_manager_count_malloc(malloc->manager, block.size, FALSE);
     return S_OK;
@@ -168,7 +169,7 @@ static HRESULT WINAPI host_malloc_Free(IHostMalloc *iface, void *mem)
     if (malloc->trace) {
         hm_trace_row row = { .method = "Free", .present = HM_TRACE_ADDRESS | HM_TRACE_HRESULT, .address = mem,
                              .hr = hr };
-        hm_manager_trace_row(malloc->manager, &row);
+        hm_manager_trace_row(malloc->manager, &row, TRUE);
     }
     return hr;
 }
@@ -202,10 +203,10 @@ HRESULT hm_host_malloc_create(struct memory_manager *manager, DWORD malloc_type,
     malloc->ref = 1;
     malloc->manager = manager;
     malloc->malloc_type = malloc_type;
-    malloc->trace = hm_manager_trace(manager);
+    malloc->trace = manager->trace;
     hm_lock_init(&malloc->lock);
-    hm_blocks_init(&malloc->blocks, hm_manager_allocator(manager));
-    IHostMemoryManager_AddRef(hm_memory_manager_iface(manager));
+    hm_blocks_init(&malloc->blocks, &manager->allocator);
+    IHostMemoryManager_AddRef(hm_manager_iface(manager));
     hm_manager_add_malloc(manager, &malloc->entry);
     *result = &malloc->IHostMalloc_iface;
     return S_OK;
@@ -250,7 +251,7 @@ static HRESULT snapshot_blocks(struct memory_manager *manager, struct host_mallo
     return S_OK;
 }
 
-HRESULT hm_host_malloc_enum_blocks(IUnknown *object, HOSTMEM_BLOCK_CALLBACK callback, void *context)
+HRESULT WINAPI HostMemEnumMallocBlocks(IUnknown *object, HOSTMEM_BLOCK_CALLBACK callback, void *context)
 {
     struct memory_manager *manager;
     struct host_malloc *only = NULL;
@@ -263,12 +264,12 @@ HRESULT hm_host_malloc_enum_blocks(IUnknown *object, HOSTMEM_BLOCK_CALLBACK call
     if (((IHostMalloc *)object)->lpVtbl == &host_malloc_vtbl) {
         only = impl_from_IHostMalloc((IHostMalloc *)object);
         manager = only->manager;
-    } else if (!(manager = hm_memory_manager_from_unknown(object))) {
+    } else if (!(manager = hm_exports_manager_of(object))) {
         return E_INVALIDARG;
     }
 
     /* The callback may release the last outside reference to the object. */
-    IHostMemoryManager_AddRef(hm_memory_manager_iface(manager));
+    IHostMemoryManager_AddRef(hm_manager_iface(manager));
     if (SUCCEEDED(hr = snapshot_blocks(manager, only, &blocks, &count))) {
         for (i = 0; i < count; i++) {
             HOSTMEM_BLOCK_INFO info;
@@ -285,11 +286,6 @@ HRESULT hm_host_malloc_enum_blocks(IUnknown *object, HOSTMEM_BLOCK_CALLBACK call
         }
         hm_manager_heap_free(manager, blocks);
     }
-    IHostMemoryManager_Release(hm_memory_manager_iface(manager));
+    IHostMemoryManager_Release(hm_manager_iface(manager));
     return hr;
-}
-
-HRESULT WINAPI HostMemEnumMallocBlocks(IUnknown *object, HOSTMEM_BLOCK_CALLBACK callback, void *context)
-{
-    return hm_host_malloc_enum_blocks(object, callback, context);
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # hostmem-report's chart module is portable C: build it natively (no windows.h, no
 # MinGW) with the strictest warnings, and check that it draws a trace and refuses a
-# malformed one with exit code 2 and the line number. Used by tools/run-tests.sh.
+# malformed one with exit code 2 and the line number. CTest runs it in the native tree
+# (native_report_draws_and_refuses):
+#
+#   tools/check-report-native.sh [OUT_DIR]     (default build/native-report)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-OUT="$ROOT/build/native-report"
+OUT="${1:-$ROOT/build/native-report}"
 CC="${CC:-cc}"
 mkdir -p "$OUT"
 

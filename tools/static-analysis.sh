@@ -1,71 +1,56 @@
 #!/usr/bin/env bash
-# Static analysis of src/: cppcheck and clang-tidy, each finding an error.
+# One static analysis of hostmem's sources, each finding an error. CTest runs it (label
+# static; cmake/static_analysis.cmake passes the build's own file lists):
 #
-#   tools/static-analysis.sh            both
-#   tools/static-analysis.sh cppcheck   only cppcheck
-#   tools/static-analysis.sh clang-tidy only clang-tidy
+#   tools/static-analysis.sh cppcheck   windows|native BUILD_DIR FILE...
+#   tools/static-analysis.sh clang-tidy windows|native BUILD_DIR FILE...
 #
-# Configuration is committed: .cppcheck-suppressions (each suppression with its
-# reason) and .clang-tidy (the checks, and why some are left out).
-# cppcheck runs twice: the Windows configuration over every source (_WIN32, WinAPI
-# library) and the native one over the portable core (sync.h's pthread branch).
-# clang-tidy runs on the MinGW build's compile_commands.json (build/x86_64; clang
-# reads the target from x86_64-w64-mingw32-gcc and uses MinGW's headers) and on the
-# native build's (build/native) for the portable core. Both trees must exist
-# (tools/setup.sh x86_64 native).
-# Exit status: 0 when nothing is reported.
+# windows: the MinGW build's configuration (_WIN32, the WinAPI library; the generated
+# headers in BUILD_DIR/generated). native: the portable core as Linux builds it (sync.h's
+# pthread branch). clang-tidy reads BUILD_DIR/compile_commands.json (for MinGW, clang
+# takes the target from x86_64-w64-mingw32-gcc and uses MinGW's headers).
+# Configuration is committed: .cppcheck-suppressions and .clang-tidy.
+# Exit status: 0 when nothing is reported, 1 on findings, 2 on bad usage.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
 JOBS="${HOSTMEM_JOBS:-2}"
 
-log() { echo "[hostmem] $*" >&2; }
-
-PORTABLE=(src/block_table.c src/ledger.c src/policy.c src/pressure.c src/size_parse.c)
-status=0
+if [[ $# -lt 4 ]]; then
+    echo "usage: $0 cppcheck|clang-tidy windows|native BUILD_DIR FILE..." >&2
+    exit 2
+fi
+tool="$1" platform="$2" build="$3"
+shift 3
 
 run_cppcheck() {
     local common=("--enable=warning,style,performance,portability" --std=c11 --quiet
-                  --error-exitcode=1 --inline-suppr --suppressions-list=.cppcheck-suppressions)
-    log "cppcheck: Windows configuration, src/*.c"
-    cppcheck "${common[@]}" --library=windows --platform=win64 -D_WIN32 -D_WIN64 \
-        -DWIN32_LEAN_AND_MEAN -DHOSTMEM_BUILDING_DLL \
-        -Isrc -Iinclude -Ibuild/x86_64/generated src/*.c || return 1
-    log "cppcheck: native configuration, the portable core"
-    cppcheck "${common[@]}" --platform=unix64 -Isrc "${PORTABLE[@]}" || return 1
+                  --error-exitcode=1 --inline-suppr --suppressions-list=.cppcheck-suppressions
+                  -Isrc -Isrc/core)
+    case "$platform" in
+        windows) cppcheck "${common[@]}" --library=windows --platform=win64 -D_WIN32 -D_WIN64 \
+                     -DWIN32_LEAN_AND_MEAN -DHOSTMEM_BUILDING_DLL \
+                     -Iinclude -I"$build/generated" "$@" ;;
+        native)  cppcheck "${common[@]}" --platform=unix64 "$@" ;;
+        *) echo "unknown platform '$platform' (windows, native)" >&2; exit 2 ;;
+    esac
 }
 
-# tidy DB FILE...: clang-tidy on each file, $JOBS at a time, without the per-file
-# "N warnings generated." lines (those are the headers' own, all filtered out).
-tidy() {
-    local db="$1"; shift
-    printf '%s\n' "$@" | xargs -P "$JOBS" -n 1 clang-tidy --quiet -p "$db" 2>&1 \
+# clang-tidy on each file, $JOBS at a time, without the per-file "N warnings
+# generated." lines (those are the headers' own, all filtered out).
+run_clang_tidy() {
+    if [[ ! -f "$build/compile_commands.json" ]]; then
+        echo "clang-tidy: $build/compile_commands.json missing" >&2
+        return 1
+    fi
+    printf '%s\n' "$@" | xargs -P "$JOBS" -n 1 clang-tidy --quiet -p "$build" 2>&1 \
         | { grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated\.$' || true; }
     return "${PIPESTATUS[1]}"
 }
 
-run_clang_tidy() {
-    local db
-    for db in build/x86_64 build/native; do
-        if [[ ! -f "$db/compile_commands.json" ]]; then
-            log "clang-tidy: $db/compile_commands.json missing (tools/setup.sh x86_64 native)"
-            return 1
-        fi
-    done
-    log "clang-tidy: src/*.c as the MinGW build compiles them"
-    tidy build/x86_64 src/*.c || return 1
-    log "clang-tidy: the portable core as the native build compiles it"
-    tidy build/native "${PORTABLE[@]}" || return 1
-}
-
-what=("$@")
-[[ ${#what[@]} -gt 0 ]] || what=(cppcheck clang-tidy)
-for w in "${what[@]}"; do
-    case "$w" in
-        cppcheck)   run_cppcheck   || { log "cppcheck reported findings"; status=1; } ;;
-        clang-tidy) run_clang_tidy || { log "clang-tidy reported findings"; status=1; } ;;
-        *) log "unknown analysis '$w' (cppcheck, clang-tidy)"; exit 2 ;;
-    esac
-done
-exit "$status"
+case "$tool" in
+    cppcheck)   run_cppcheck "$@" ;;
+    clang-tidy) run_clang_tidy "$@" ;;
+    *) echo "unknown analysis '$tool' (cppcheck, clang-tidy)" >&2; exit 2 ;;
+esac

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hresults.h"
+#include "status.h"
 
 /* EMemoryCriticalLevel's values. */
 enum { HM_LEVEL_TASK = 0, HM_LEVEL_APPDOMAIN = 1, HM_LEVEL_PROCESS = 2, HM_LEVEL_COUNT = 3 };

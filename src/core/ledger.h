@@ -30,8 +30,6 @@ hm_ledger *hm_ledger_create(const hm_allocator *allocator, size_t page_size);
 /* Calls release_fn(context, base) for every region still live, then frees everything. */
 void hm_ledger_destroy(hm_ledger *ledger, void (*release_fn)(void *context, uintptr_t base), void *context);
 
-size_t hm_ledger_page_size(const hm_ledger *ledger);
-
 /* --- commit charge (bytes) --- */
 /* Adds bytes unless the total would pass ceiling; false (nothing added) if it would. */
 bool     hm_ledger_charge(hm_ledger *ledger, uint64_t bytes, uint64_t ceiling);

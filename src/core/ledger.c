@@ -92,7 +92,6 @@ hm_ledger *hm_ledger_create(const hm_allocator *allocator, size_t page_size)
     return ledger;
 }
 
-size_t hm_ledger_page_size(const hm_ledger *ledger) { return ledger->page_size; }
 
 /* --- radix table --- */
 

@@ -1,0 +1,112 @@
+/*
+ * The commit limit: the ceiling a request at each level may reach (the limit plus that
+ * level's headroom), what happens after the commit charge moves (waiting retries are
+ * woken, the notification state follows the water marks), the wait-and-retry of the
+ * domain and process levels, the out-of-memory answer the policy gives, and the memory
+ * load the CLR reads.
+ *
+ * The charge itself is taken in the ledger (lock-free, before the OS is asked) by
+ * virtual.c; this file decides what the limit means.
+ */
+#include "memory_manager.h"
+
+#include "os.h"
+
+uint64_t hm_limit_ceiling(const struct memory_manager *manager, EMemoryCriticalLevel level)
+{
+    uint64_t limit = manager->settings.commit_limit, ceiling;
+
+    if (!limit)
+        return UINT64_MAX;
+    ceiling = limit + manager->settings.headroom[level];
+    return ceiling < limit ? UINT64_MAX : ceiling;
+}
+
+void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell)
+{
+    if (fell)
+        atomic_fetch_add_explicit(&manager->freed_epoch, 1, memory_order_release);
+    if (manager->settings.commit_limit)
+        hm_notifier_post(&manager->notifier,
+                         hm_pressure_update(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)));
+}
+
+BOOL hm_limit_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes)
+{
+    uint64_t ceiling = hm_limit_ceiling(manager, level), epoch, start;
+    BOOL limited = manager->settings.commit_limit != 0;
+
+    /* The task level fails at once; a request that could never fit is not worth a wait. */
+    if (level == eTaskCritical || !manager->settings.retry_timeout_ms || (limited && bytes > ceiling))
+        return FALSE;
+
+    epoch = atomic_load_explicit(&manager->freed_epoch, memory_order_acquire);
+    if (limited)
+        hm_notifier_post(&manager->notifier,
+                         hm_pressure_force_low(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)));
+    else
+        hm_notifier_force_low(&manager->notifier);
+
+    start = hm_os.GetTickCount64();
+    for (;;) {
+        if (limited ? hm_ledger_committed_bytes(manager->ledger) <= ceiling - bytes
+                    : atomic_load_explicit(&manager->freed_epoch, memory_order_acquire) != epoch)
+            return TRUE;
+        if (hm_os.GetTickCount64() - start >= manager->settings.retry_timeout_ms)
+            return TRUE; /* one more try all the same */
+        hm_os.Sleep(1);
+    }
+}
+
+HRESULT hm_limit_out_of_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,
+                               DWORD os_error, const char *method)
+{
+    HRESULT hr = (HRESULT)hm_policy_failure(&manager->settings.policy, (uint32_t)level);
+
+    atomic_fetch_add_explicit(&manager->failures[level], 1, memory_order_relaxed);
+    if (hr == E_FAIL)
+        atomic_fetch_add_explicit(&manager->escalations, 1, memory_order_relaxed);
+    if (hr == E_FAIL && manager->settings.escalation_callback) {
+        HOSTMEM_ESCALATION info;
+
+        info.cbSize  = sizeof(info);
+        info.level   = level;
+        info.bytes   = bytes;
+        info.osError = os_error;
+        info.method  = method;
+        manager->settings.escalation_callback(manager->settings.escalation_context, &info);
+    }
+    SetLastError(os_error);
+    return hr;
+}
+
+HRESULT hm_limit_memory_load(struct memory_manager *manager, DWORD *load, SIZE_T *available)
+{
+    uint64_t limit = manager->settings.commit_limit, committed, room;
+    MEMORYSTATUSEX status;
+
+    if (!load || !available)
+        return E_POINTER;
+    *load = 0;
+    *available = 0;
+    status.dwLength = sizeof(status);
+    if (!hm_os.GlobalMemoryStatusEx(&status))
+        return hm_win32_error_to_hresult(GetLastError());
+    if (limit) {
+        /* Under a limit, the load is the share of the limit committed: that is how the
+           limit reaches the CLR's GC, whose thresholds are loads (docs/clr-contract.md,
+           "What the CLR does with the answers"). */
+        committed = hm_ledger_committed_bytes(manager->ledger);
+        room = committed < limit ? limit - committed : 0;
+        if (room > status.ullAvailPhys)
+            room = status.ullAvailPhys;
+        *load = committed >= limit ? 100 : (DWORD)(committed / (limit / 100 ? limit / 100 : 1));
+        if (*load > 100)
+            *load = 100;
+        *available = room > (uint64_t)SIZE_MAX ? SIZE_MAX : (SIZE_T)room;
+        return S_OK;
+    }
+    *load = status.dwMemoryLoad;
+    *available = status.ullAvailPhys > (DWORDLONG)SIZE_MAX ? SIZE_MAX : (SIZE_T)status.ullAvailPhys;
+    return S_OK;
+}

@@ -1,0 +1,131 @@
+/*
+ * The memory manager: the object behind IHostMemoryManager, and what the other objects
+ * of the DLL (host_control.c, host_malloc.c) and the manager's own concern files
+ * (virtual.c, limit.c, views.c, exports.c) use of it.
+ *
+ * The struct is here, not in memory_manager.c, because its behaviour is split by
+ * concern across those files; only they include this header's struct fields. Every
+ * function of the manager carries the prefix of the file it lives in: hm_manager_
+ * (memory_manager.c), hm_virtual_, hm_limit_, hm_views_.
+ */
+#ifndef HOSTMEM_MEMORY_MANAGER_H
+#define HOSTMEM_MEMORY_MANAGER_H
+
+#include "hostmem_private.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "block_table.h"
+#include "budget.h"
+#include "config.h"
+#include "ledger.h"
+#include "notifier.h"
+#include "pressure.h"
+#include "sync.h"
+#include "trace.h"
+#include "win32_error.h"
+
+/* An attempt found no memory (the OS said so, or the limit refused): the caller may
+   wait and retry, then applies the policy. Never returned to a caller of hostmem. */
+#define HM_E_NO_MEMORY ((HRESULT)0xE0DE0001L)
+
+struct memory_manager {
+    IHostMemoryManager IHostMemoryManager_iface;
+    LONG               ref;
+    hm_settings        settings;
+    HANDLE             heap;        /* bookkeeping: this object, the ledger, mallocs' tables */
+    hm_allocator       allocator;   /* over heap, for the portable core */
+    hm_ledger         *ledger;      /* reservations, pages, commit charge */
+    SIZE_T             page_size;
+    SIZE_T             granularity;
+    SIZE_T             max_request;
+    uintptr_t          min_address, max_address; /* of user address space */
+    hm_lock            lock;        /* callback, mallocs, views; never held across a call out */
+    ICLRMemoryNotificationCallback *callback;
+    hm_list_entry      mallocs;
+    hm_block_table     views;       /* mapped views the CLR reported: base -> bytes */
+    hm_budget          address_space; /* reserved + mapped, against addressSpaceLimit */
+    hm_pressure        pressure;    /* with a commit limit */
+    hm_notifier        notifier;
+    _Atomic(uint64_t)  freed_epoch; /* moves whenever commit falls; a retry waits for it */
+    _Atomic(uint64_t)  mapped_bytes;
+    _Atomic(uint64_t)  malloc_bytes;
+    _Atomic(uint64_t)  failures[3];
+    _Atomic(uint64_t)  escalations;
+    _Atomic(uint64_t)  notifications[3];
+    hm_trace          *trace;       /* NULL: tracing off, one predictable branch per call */
+};
+
+/* --- memory_manager.c: the object, its lifetime, its notification callback --- */
+
+HRESULT hm_manager_create(const hm_settings *settings, struct memory_manager **manager);
+IHostMemoryManager *hm_manager_iface(struct memory_manager *manager);
+/* The manager behind an IHostMemoryManager of this DLL, or NULL. */
+struct memory_manager *hm_manager_from_iface(IUnknown *object);
+/* Allocations on the manager's private bookkeeping heap (NULL when it is exhausted). */
+void *hm_manager_heap_alloc(struct memory_manager *manager, SIZE_T bytes);
+void  hm_manager_heap_free(struct memory_manager *manager, void *block);
+/* IHostMalloc blocks coming and going, for HOSTMEM_STATS.mallocBytes. */
+void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated);
+/* The manager's list of live IHostMalloc objects, for the leak report. */
+void hm_manager_add_malloc(struct memory_manager *manager, hm_list_entry *entry);
+void hm_manager_remove_malloc(struct memory_manager *manager, hm_list_entry *entry);
+/* Locks the list and returns its head (a sentinel); no malloc leaves it until unlocked. */
+hm_list_entry *hm_manager_lock_mallocs(struct memory_manager *manager);
+void hm_manager_unlock_mallocs(struct memory_manager *manager);
+/* One trace row carrying the books after the call; keeps the caller's last error (the
+   CLR reads it). With `wait` FALSE the row is dropped rather than wait for the trace
+   buffer. Callers test manager->trace first (HM_TRACE_CALL does). */
+void hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait);
+
+/* A trace row, if tracing is on: one predictable branch when it is off. */
+#define HM_TRACE_CALL(manager, wait, ...)                                          \
+    do {                                                                           \
+        if ((manager)->trace) {                                                    \
+            const hm_trace_row trace_row_ = { __VA_ARGS__ };                       \
+            hm_manager_trace_row((manager), &trace_row_, (wait));                  \
+        }                                                                          \
+    } while (0)
+
+/* --- virtual.c: IHostMemoryManager's VirtualAlloc, VirtualFree, VirtualQuery and
+   VirtualProtect, booked in the ledger --- */
+
+/* mem must not be NULL; the answer is the one the CLR gets, after wait-and-retry and
+   the policy. */
+HRESULT hm_virtual_alloc(struct memory_manager *manager, void *address, SIZE_T size, DWORD type, DWORD protect,
+                         EMemoryCriticalLevel level, void **mem);
+HRESULT hm_virtual_free(struct memory_manager *manager, void *address, SIZE_T size, DWORD free_type);
+HRESULT hm_virtual_query(const struct memory_manager *manager, void *address, void *buffer, SIZE_T length,
+                         SIZE_T *result);
+HRESULT hm_virtual_protect(void *address, SIZE_T size, DWORD protect, DWORD *old_protect);
+
+/* --- limit.c: the commit limit, its headroom, wait-and-retry, out of memory, and the
+   memory load the CLR reads --- */
+
+/* The most a request at this level may bring the commit charge to. */
+uint64_t hm_limit_ceiling(const struct memory_manager *manager, EMemoryCriticalLevel level);
+/* After every change of the commit charge: wakes waiting retries when it fell, and
+   under a limit moves the notification state. */
+void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell);
+/* An attempt at an eAppDomainCritical or eProcessCritical request found no memory:
+   raises low memory and waits (bounded by retryTimeoutMs) until the request would fit
+   under the limit, or, without one, until some memory comes back. TRUE when one more
+   attempt is worth making; FALSE at once for eTaskCritical. */
+BOOL hm_limit_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes);
+/* An allocation at `level` found no memory (the OS said so, or hostmem refused):
+   applies the policy, calls the escalation callback for E_FAIL, and leaves
+   GetLastError() reading os_error. Returns E_OUTOFMEMORY or E_FAIL. */
+HRESULT hm_limit_out_of_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,
+                               DWORD os_error, const char *method);
+/* IHostMemoryManager::GetMemoryLoad: relative to the limit when one is set. */
+HRESULT hm_limit_memory_load(struct memory_manager *manager, DWORD *load, SIZE_T *available);
+
+/* --- views.c: the mapped views the CLR reports (Needs/Acquired/Released-
+   VirtualAddressSpace), against addressSpaceLimit --- */
+
+HRESULT hm_views_needs(struct memory_manager *manager, void *start, SIZE_T size);
+HRESULT hm_views_acquired(struct memory_manager *manager, void *start, SIZE_T size);
+HRESULT hm_views_released(struct memory_manager *manager, void *start);
+
+#endif /* HOSTMEM_MEMORY_MANAGER_H */
