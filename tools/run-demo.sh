@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 DEMO="$ROOT/build/x86_64/hostmem-replay.exe"
 
-"$ROOT/tools/setup.sh" >&2 || { echo "[hostmem] setup failed; demo not run" >&2; exit 1; }
+"$ROOT/tools/setup.sh" deps cmocka wineprefix x86_64 >&2 || { echo "[hostmem] setup failed; demo not run" >&2; exit 1; }
 
 if [[ ! -f "$DEMO" ]]; then
     echo "[hostmem] ERROR: $DEMO was not built" >&2

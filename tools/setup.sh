@@ -5,13 +5,16 @@
 #   tools/setup.sh                 all steps, in order
 #   tools/setup.sh STEP...         only these: deps cmocka wineprefix x86_64 i686,
 #                                  or the extra trees tools/run-tests.sh builds:
-#                                  native coverage
+#                                  native native_gcc coverage
+#
+# The build trees are CMakePresets.json's presets (cmake --preset NAME); this script
+# only installs what they need and then configures and builds them.
 #
 # Layout (all under <repo>/build, which is git-ignored):
 #   build/_deps/cmocka-x86_64/     cmocka install prefix (= CMOCKA_ROOT)
 #   build/_deps/cmocka-work/       apt download, unpacked source, cmocka build
 #   build/wineprefix/              project-local Wine prefix
-#   build/x86_64/, build/i686/     CMake build trees
+#   build/x86_64/, build/i686/     the presets' CMake build trees
 #   build/native/, build/native-gcc/  the portable core on Linux, ASan+UBSan (clang
 #                                  with the fuzzer; gcc)
 #   build/coverage/                x86_64 with gcov instrumentation of src/
@@ -172,85 +175,35 @@ step_wineprefix() {
 }
 
 # --------------------------------------------------------- cmake trees ----
-# configure_and_build NAME TOOLCHAIN EXTRA_CMAKE_ARGS...
-# Configures build/NAME when it has no cache yet or the arguments changed
-# (otherwise `cmake --build` re-runs CMake itself when needed), then builds.
-configure_and_build() {
-    local name="$1" toolchain="$2"; shift 2
-    local bdir="$BUILD/$name"
-    local args=(-S "$ROOT" -B "$bdir" -DCMAKE_TOOLCHAIN_FILE="$toolchain" "$@")
-    local stamp="$bdir/.hostmem-configure-args"
-    if [[ ! -f "$ROOT/CMakeLists.txt" ]]; then
-        log "no $ROOT/CMakeLists.txt: nothing to build"
-        return 1
+# Each tree is one of CMakePresets.json's presets, in build/PRESET. `cmake --preset`
+# runs only when the tree has no cache yet (afterwards `cmake --build` re-runs CMake
+# itself when a CMakeLists.txt changed); a cache left by another configuration (for
+# example one made before the presets) is replaced.
+build_preset() {
+    local preset="$1" bdir="$BUILD/$1"
+    if [[ ! -f "$bdir/CMakeCache.txt" ]] || ! grep -q "^CMAKE_HOME_DIRECTORY:INTERNAL=$ROOT\$" "$bdir/CMakeCache.txt" \
+       || [[ ! -f "$bdir/.hostmem-preset" ]]; then
+        log "configuring build/$preset (preset $preset)"
+        rm -rf "$bdir"
+        fresh_log "configure-$preset"
+        run_quiet "configure-$preset" cmake --preset "$preset" -S "$ROOT"
+        : >"$bdir/.hostmem-preset"
     fi
-    if [[ ! -f "$bdir/CMakeCache.txt" || ! -f "$stamp" ]] \
-       || [[ "$(cat "$stamp")" != "${args[*]}" ]]; then
-        log "configuring build/$name"
-        rm -f "$stamp"
-        fresh_log "configure-$name"
-        run_quiet "configure-$name" cmake "${args[@]}"
-        printf '%s' "${args[*]}" >"$stamp"
-    fi
-    log "building build/$name"
-    cmake --build "$bdir" -j "$JOBS"
+    log "building build/$preset"
+    fresh_log "build-$preset"
+    run_quiet "build-$preset" cmake --build --preset "$preset" -j "$JOBS"
 }
 
-step_x86_64() {
-    configure_and_build x86_64 "$TC_X86_64" \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DHOSTMEM_WERROR=ON \
-        -DCMOCKA_ROOT="$CMOCKA_PREFIX"
-}
-
-step_i686() {
-    configure_and_build i686 "$TC_I686" \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DHOSTMEM_WERROR=ON \
-        -DHOSTMEM_BUILD_TESTS=OFF -DHOSTMEM_BUILD_TOOLS=OFF
-}
-
-# Not in the default steps (the demo needs none of them); tools/run-tests.sh runs them.
-
-# The portable core natively (tests/native): clang with ASan, UBSan and the libFuzzer
-# target, and gcc with the sanitizers, so both compilers keep building it.
-configure_native() {
-    local name="$1" cc="$2"; shift 2
-    local bdir="$BUILD/$name"
-    local args=(-S "$ROOT/tests/native" -B "$bdir" -DCMAKE_C_COMPILER="$cc" "$@")
-    local stamp="$bdir/.hostmem-configure-args"
-    if [[ ! -f "$bdir/CMakeCache.txt" || ! -f "$stamp" ]] \
-       || [[ "$(cat "$stamp")" != "${args[*]}" ]]; then
-        log "configuring build/$name"
-        rm -f "$stamp"
-        fresh_log "configure-$name"
-        run_quiet "configure-$name" cmake "${args[@]}"
-        printf '%s' "${args[*]}" >"$stamp"
-    fi
-    log "building build/$name"
-    fresh_log "build-$name"
-    run_quiet "build-$name" cmake --build "$bdir" -j "$JOBS"
-}
-
-step_native() {
-    configure_native native clang -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    configure_native native-gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOSTMEM_NATIVE_FUZZ=OFF
-}
-
-# x86_64 again with src/ instrumented for gcov, unoptimised so that lines and
-# branches map to the source.
-step_coverage() {
-    configure_and_build coverage "$TC_X86_64" \
-        -DCMAKE_BUILD_TYPE=Debug \
-        -DHOSTMEM_WERROR=ON \
-        -DHOSTMEM_COVERAGE=ON \
-        -DHOSTMEM_BUILD_TOOLS=ON \
-        -DCMOCKA_ROOT="$CMOCKA_PREFIX"
-}
+step_x86_64()     { build_preset x86_64; }
+step_i686()       { build_preset i686; }
+# Not in the default steps (the demo needs none of them); tools/run-tests.sh builds them.
+step_native()     { build_preset native; }
+step_native_gcc() { build_preset native-gcc; }
+step_coverage()   { build_preset coverage; }
 
 # ---------------------------------------------------------------- main ----
 ALL_STEPS=(deps cmocka wineprefix x86_64 i686)
-EXTRA_STEPS=(native coverage)
+EXTRA_STEPS=(native native_gcc coverage)
 
 main() {
     local steps=("$@") s
