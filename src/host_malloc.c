@@ -139,7 +139,7 @@ static HRESULT release_block(struct host_malloc *malloc, void *mem)
     hm_block block;
     BOOL found;
 
-    /* The CLR frees NULL routinely (docs/clr-contract.md, "How the CLR reads the answers"). */
+    /* The CLR frees NULL routinely (docs/clr-contract.md, "How the CLR reads each answer"). */
     if (!mem)
         return S_OK;
     hm_lock_acquire(&malloc->lock);

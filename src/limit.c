@@ -95,7 +95,7 @@ HRESULT hm_limit_memory_load(struct memory_manager *manager, DWORD *load, SIZE_T
     if (limit) {
         /* Under a limit, the load is the share of the limit committed: that is how the
            limit reaches the CLR's GC, whose thresholds are loads (docs/clr-contract.md,
-           "What the CLR does with the answers"). */
+           "Memory load and the GC"). */
         committed = hm_ledger_committed_bytes(manager->ledger);
         room = committed < limit ? limit - committed : 0;
         if (room > status.ullAvailPhys)

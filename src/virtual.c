@@ -6,7 +6,7 @@
  * refused request touches nothing; a region's lock orders its page bits with the OS
  * call, so concurrent commits and decommits in one region never make the books drift.
  * VirtualQuery takes no lock at all: the CLR may call it while other threads are
- * suspended (docs/clr-contract.md, "Calls made with threads suspended").
+ * suspended (docs/clr-contract.md, "VirtualQuery must not wait").
  */
 #include "memory_manager.h"
 

@@ -1,5 +1,5 @@
 /*
- * Lifetimes (issue 6 §3): reference counts across QueryInterface, AddRef and Release of
+ * Lifetimes: reference counts across QueryInterface, AddRef and Release of
  * the host control, the manager, its mallocs and a registered callback; releasing in
  * every order; the last reference gives back everything (heaps, the notifier thread and
  * its handles, events, leftover reservations), counted through the OS table's wrappers;
