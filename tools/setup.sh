@@ -41,6 +41,8 @@ APT_PACKAGES=(
     cmake make dpkg-dev xz-utils ca-certificates
     # native: hostmem-report's check, the sanitizer tests, the fuzzer, coverage, static analysis
     clang libclang-rt-14-dev gcc libc6-dev libcmocka-dev gcovr cppcheck clang-tidy
+    # the release presets: clang and lld build the shipped DLL and its PDB
+    lld llvm
 )
 
 CURRENT_STEP=""
@@ -200,10 +202,12 @@ step_i686()       { build_preset i686; }
 step_native()     { build_preset native; }
 step_native_gcc() { build_preset native-gcc; }
 step_coverage()   { build_preset coverage; }
+step_release_x86_64() { build_preset release-x86_64; }
+step_release_i686()   { build_preset release-i686; }
 
 # ---------------------------------------------------------------- main ----
 ALL_STEPS=(deps cmocka wineprefix x86_64 i686)
-EXTRA_STEPS=(native native_gcc coverage)
+EXTRA_STEPS=(native native_gcc coverage release_x86_64 release_i686)
 
 main() {
     local steps=("$@") s
