@@ -38,6 +38,8 @@ APT_PACKAGES=(
     cmake make dpkg-dev xz-utils ca-certificates
     # native: hostmem-report's check, the sanitizer tests, the fuzzer, coverage, static analysis
     clang libclang-rt-14-dev gcc libc6-dev libcmocka-dev gcovr cppcheck clang-tidy
+    # the MSVC-style import library (llvm-dlltool) and its link test (lld-link, clang)
+    llvm lld
 )
 
 CURRENT_STEP=""
