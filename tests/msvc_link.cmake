@@ -26,19 +26,25 @@ if(_hm_missing)
 else()
   set(_hm_dir ${CMAKE_CURRENT_BINARY_DIR}/msvc_link)
   file(MAKE_DIRECTORY ${_hm_dir})
-  # Written only when it changes, so a reconfigure does not relink the host.
-  file(CONFIGURE OUTPUT ${_hm_dir}/kernel32.def
-    CONTENT "LIBRARY KERNEL32.dll\nEXPORTS\n    ExitProcess\n    GetStdHandle\n    WriteFile\n    lstrlenA\n")
+  # On x86 the objects call the __stdcall names (_WriteFile@20), which kernel32.dll
+  # exports undecorated: -k imports them without the @N.
   if(CMAKE_SIZEOF_VOID_P EQUAL 8)
     set(_hm_triple x86_64-w64-mingw32)
+    set(_hm_k32 "ExitProcess\n    GetStdHandle\n    WriteFile\n    lstrlenA")
+    set(_hm_kill_at "")
   else()
     set(_hm_triple i686-w64-mingw32)
+    set(_hm_k32 "ExitProcess@4\n    GetStdHandle@4\n    WriteFile@20\n    lstrlenA@4")
+    set(_hm_kill_at -k)
   endif()
+  # Written only when it changes, so a reconfigure does not relink the host.
+  file(CONFIGURE OUTPUT ${_hm_dir}/kernel32.def
+    CONTENT "LIBRARY KERNEL32.dll\nEXPORTS\n    ${_hm_k32}\n")
   # The host lands beside hostmem.dll, where Wine's loader finds it.
   set(_hm_exe ${PROJECT_BINARY_DIR}/hostmem-msvc-host.exe)
   add_custom_command(
     OUTPUT ${_hm_exe}
-    COMMAND ${HOSTMEM_LLVM_DLLTOOL} -m ${HOSTMEM_DLLTOOL_MACHINE} -d ${_hm_dir}/kernel32.def
+    COMMAND ${HOSTMEM_LLVM_DLLTOOL} -m ${HOSTMEM_DLLTOOL_MACHINE} ${_hm_kill_at} -d ${_hm_dir}/kernel32.def
             -l ${_hm_dir}/kernel32.lib
     COMMAND ${HOSTMEM_CLANG} --target=${_hm_triple} -O1 -Wall -Wextra -Werror
             -I${PROJECT_SOURCE_DIR}/include -I${HOSTMEM_GENERATED_DIR}
