@@ -14,8 +14,12 @@
 #include <stddef.h>
 #include <windows.h>
 #include <unknwn.h>
-#include <mscoree.h>      /* IHostControl, ICLRRuntimeHost (MinGW-w64) */
-#include "hostmem_clr.h"  /* IHostMemoryManager, IHostMalloc, ... (generated from idl/) */
+/* mscoree.h first, whichever the include path finds (the .NET Framework SDK's or
+   MinGW-w64's): hostmem_clr.h then adds only what it lacks (none of it for the SDK's),
+   and a host's own #include <mscoree.h> or <corerror.h>, before or after this header,
+   changes nothing. docs/windows-sdk.md. */
+#include <mscoree.h>      /* IHostControl, ICLRRuntimeHost */
+#include "hostmem_clr.h"  /* IHostMemoryManager, IHostMalloc, ..., HOST_E_* (from idl/) */
 #include "hostmem_version.h" /* HOSTMEM_VERSION_MAJOR ... (generated from CMakeLists.txt) */
 
 #ifdef __cplusplus

@@ -41,7 +41,8 @@ APT_PACKAGES=(
     cmake make dpkg-dev xz-utils ca-certificates
     # native: hostmem-report's check, the sanitizer tests, the fuzzer, coverage, static analysis
     clang libclang-rt-14-dev gcc libc6-dev libcmocka-dev gcovr cppcheck clang-tidy
-    # the release presets: clang and lld build the shipped DLL and its PDB
+    # clang and lld: the release presets' DLL and PDB, the MSVC-style link test;
+    # llvm-dlltool: the MSVC import library hostmem.lib
     lld llvm
 )
 
