@@ -18,6 +18,7 @@ if(HOSTMEM_HAVE_STACK_PROTECTOR_STRONG)
   set(HOSTMEM_STACK_PROTECTOR_LIBS -l:libssp.a)
   target_compile_options(hostmem_objects PRIVATE ${HOSTMEM_STACK_PROTECTOR})
   target_compile_options(hostmem_core PRIVATE ${HOSTMEM_STACK_PROTECTOR})
+  target_link_libraries(hostmem_core INTERFACE ${HOSTMEM_STACK_PROTECTOR_LIBS})
   target_link_libraries(hostmem PRIVATE ${HOSTMEM_STACK_PROTECTOR_LIBS})
   target_link_libraries(hostmem_static INTERFACE ${HOSTMEM_STACK_PROTECTOR_LIBS})
 endif()
@@ -30,4 +31,10 @@ endif()
 # version,Y itself (after the target's own link options, so it must be this property:
 # a link option of ours would be overridden by its default 0.0).
 set_target_properties(hostmem PROPERTIES VERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
+if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
+  # lld 14's MinGW driver ignores ld's --major/--minor-image-version (which CMake
+  # passes): hand lld-link its own /version.
+  target_link_options(hostmem PRIVATE
+    -Wl,-Xlink=-version:${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
+endif()
 # --- end of the hardening block ---------------------------------------------------------

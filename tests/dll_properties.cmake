@@ -11,7 +11,7 @@ if(CMAKE_OBJDUMP AND CMAKE_NM)
     COMMAND ${CMAKE_COMMAND} -DOBJDUMP=${CMAKE_OBJDUMP} -DNM=${CMAKE_NM}
             -DDLL=$<TARGET_FILE:hostmem> -DDEF=${PROJECT_SOURCE_DIR}/${HOSTMEM_DEF}
             -DMAJOR=${PROJECT_VERSION_MAJOR} -DMINOR=${PROJECT_VERSION_MINOR}
-            -DHIGH_ENTROPY=${_hm_high_entropy}
+            -DHIGH_ENTROPY=${_hm_high_entropy} -DPDB=$<$<BOOL:${HOSTMEM_PDB}>:$<TARGET_FILE_DIR:hostmem>/hostmem.pdb>
             -P ${CMAKE_CURRENT_SOURCE_DIR}/check_dll_properties.cmake)
 else()
   add_test(NAME dll_properties COMMAND ${CMAKE_COMMAND} -E echo "SKIPPED: no objdump or nm for the target")
