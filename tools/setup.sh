@@ -35,6 +35,8 @@ TC_I686="$ROOT/cmake/toolchain-i686-w64-mingw32.cmake"
 APT_PACKAGES=(
     gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-x86-64
     mingw-w64-tools libwine-dev wine64 wine
+    # 32-bit Wine, to run the i686 build's tests (needs the i386 architecture: step_deps)
+    wine32:i386
     cmake make dpkg-dev xz-utils ca-certificates
     # native: hostmem-report's check, the sanitizer tests, the fuzzer, coverage, static analysis
     clang libclang-rt-14-dev gcc libc6-dev libcmocka-dev gcovr cppcheck clang-tidy
@@ -74,18 +76,30 @@ as_root() {
 
 # ---------------------------------------------------------------- deps ----
 step_deps() {
-    local missing=() pkg installed
-    installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' \
+    local missing=() pkg name arch installed update=0
+    # wine32 is an i386 package: dpkg must accept that architecture first, and
+    # apt only lists i386 packages after an update that follows.
+    if ! dpkg --print-foreign-architectures | grep -qx i386; then
+        log "adding the i386 dpkg architecture (for wine32)"
+        as_root dpkg --add-architecture i386
+        update=1
+    fi
+    # PACKAGE or PACKAGE:ARCH; a name without an architecture may be of any.
+    installed=$(dpkg-query -W -f='${Package} ${Architecture} ${db:Status-Abbrev}\n' \
                     "${APT_PACKAGES[@]}" 2>/dev/null || true)
     for pkg in "${APT_PACKAGES[@]}"; do
-        grep -q "^$pkg ii" <<<"$installed" || missing+=("$pkg")
+        name=${pkg%%:*}; arch=""
+        [[ "$pkg" != *:* ]] || arch=${pkg#*:}
+        awk -v n="$name" -v a="$arch" '$1 == n && (a == "" || $2 == a) && $3 == "ii" { f = 1 }
+            END { exit !f }' <<<"$installed" || missing+=("$pkg")
     done
-    if [[ ${#missing[@]} -eq 0 ]]; then
+    if [[ ${#missing[@]} -eq 0 && $update -eq 0 ]]; then
         return 0
     fi
-    log "installing apt packages: ${missing[*]}"
     fresh_log apt
     run_quiet apt as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    [[ ${#missing[@]} -gt 0 ]] || return 0
+    log "installing apt packages: ${missing[*]}"
     run_quiet apt as_root env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y --no-install-recommends "${missing[@]}"
 }
