@@ -8,7 +8,8 @@
 #                                  native coverage
 #
 # Layout (all under <repo>/build, which is git-ignored):
-#   build/_deps/cmocka-x86_64/     cmocka install prefix (= CMOCKA_ROOT)
+#   build/_deps/cmocka-x86_64/     cmocka install prefixes (= CMOCKA_ROOT), one per target
+#   build/_deps/cmocka-i686/
 #   build/_deps/cmocka-work/       apt download, unpacked source, cmocka build
 #   build/wineprefix/              project-local Wine prefix
 #   build/x86_64/, build/i686/     CMake build trees
@@ -27,6 +28,7 @@ LOGS="$BUILD/_logs"
 JOBS="${HOSTMEM_JOBS:-2}"
 
 CMOCKA_PREFIX="$DEPS/cmocka-x86_64"
+CMOCKA_PREFIX_I686="$DEPS/cmocka-i686"
 CMOCKA_WORK="$DEPS/cmocka-work"
 WINE_RUN="$ROOT/cmake/wine-run.sh"
 TC_X86_64="$ROOT/cmake/toolchain-x86_64-w64-mingw32.cmake"
@@ -153,31 +155,41 @@ fetch_cmocka_source() {
     run_quiet cmocka-build dpkg-source -x "$dsc" "$CMOCKA_WORK/src"
 }
 
-step_cmocka() {
-    if [[ -f "$CMOCKA_PREFIX/lib/libcmocka-static.a" && \
-          -f "$CMOCKA_PREFIX/include/cmocka.h" ]]; then
+# build_cmocka PREFIX TOOLCHAIN: cmocka from the unpacked source, for one target,
+# into PREFIX (skipped when it is already there).
+build_cmocka() {
+    local prefix="$1" toolchain="$2" arch
+    arch=${prefix##*/cmocka-}
+    if [[ -f "$prefix/lib/libcmocka-static.a" && -f "$prefix/include/cmocka.h" ]]; then
         return 0
     fi
-    log "building cmocka for x86_64 Windows into $CMOCKA_PREFIX"
+    log "building cmocka for $arch Windows into $prefix"
     mkdir -p "$CMOCKA_WORK"
     fresh_log cmocka-build
+    fresh_log "cmocka-build-$arch"
     fetch_cmocka_source
-    local bdir="$CMOCKA_WORK/build" stage="$CMOCKA_PREFIX.tmp"
+    local bdir="$CMOCKA_WORK/build-$arch" stage="$prefix.tmp"
     rm -rf "$bdir" "$stage"
-    run_quiet cmocka-build cmake -S "$CMOCKA_WORK/src" -B "$bdir" \
-        -DCMAKE_TOOLCHAIN_FILE="$TC_X86_64" \
+    run_quiet "cmocka-build-$arch" cmake -S "$CMOCKA_WORK/src" -B "$bdir" \
+        -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_INSTALL_PREFIX="$stage" \
         -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
         -DUNIT_TESTING=OFF -DPICKY_DEVELOPER=OFF
-    run_quiet cmocka-build cmake --build "$bdir" -j "$JOBS"
-    run_quiet cmocka-build cmake --install "$bdir"
+    run_quiet "cmocka-build-$arch" cmake --build "$bdir" -j "$JOBS"
+    run_quiet "cmocka-build-$arch" cmake --install "$bdir"
     # Install to a staging dir and rename, so an interrupted build never
     # leaves a half-installed prefix that looks complete.
-    rm -rf "$CMOCKA_PREFIX"
-    mv "$stage" "$CMOCKA_PREFIX"
-    [[ -f "$CMOCKA_PREFIX/lib/libcmocka-static.a" ]] || {
-        log "libcmocka-static.a missing after install"; return 1; }
+    rm -rf "$prefix"
+    mv "$stage" "$prefix"
+    [[ -f "$prefix/lib/libcmocka-static.a" ]] || {
+        log "libcmocka-static.a missing after install into $prefix"; return 1; }
+}
+
+# The same Debian source package for both targets.
+step_cmocka() {
+    build_cmocka "$CMOCKA_PREFIX" "$TC_X86_64"
+    build_cmocka "$CMOCKA_PREFIX_I686" "$TC_I686"
 }
 
 # ---------------------------------------------------------- wineprefix ----
