@@ -233,7 +233,7 @@ step_i686() {
     configure_and_build i686 "$TC_I686" \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DHOSTMEM_WERROR=ON \
-        -DHOSTMEM_BUILD_TESTS=OFF -DHOSTMEM_BUILD_TOOLS=OFF
+        -DCMOCKA_ROOT="$CMOCKA_PREFIX_I686"
 }
 
 # Not in the default steps (the demo needs none of them); tools/run-tests.sh runs them.
