@@ -45,14 +45,16 @@
 #define WILD_SHARED ((ULONG_PTR)0xFFFFF78000000000ull) /* KUSER_SHARED_DATA, kernel side */
 #define WILD_SHARED_TEXT "0xFFFFF78000000000"
 #else
-/* The top 64 KiB of the 4 GiB: above the user space of every 32-bit process (2 or
-   3 GiB on 32-bit Windows, 4 GiB less those 64 KiB under WoW64 when large-address-
-   aware). 0x80000000 would not do: Wine lets a 32-bit process reserve there (it keeps
-   the space above the 2 GiB it reports for itself), so kernel32 would succeed. */
+/* Both in the top 64 KiB of the 4 GiB, above the user space of every 32-bit process
+   (2 or 3 GiB on 32-bit Windows, 4 GiB less those 64 KiB under WoW64 when large-
+   address-aware): its start, and a page inside it, off the allocation boundary.
+   Lower kernel addresses would not do: Wine lets a 32-bit process reserve above the
+   2 GiB it reports (0x80000000 always, 0xFFDF0000 in some runs: Wine keeps that space
+   for itself), so kernel32 would sometimes succeed where it means to refuse. */
 #define WILD_KERNEL ((ULONG_PTR)0xFFFF0000u)
 #define WILD_KERNEL_TEXT "0xFFFF0000"
-#define WILD_SHARED ((ULONG_PTR)0xFFDF0000u)   /* KUSER_SHARED_DATA, kernel side */
-#define WILD_SHARED_TEXT "0xFFDF0000"
+#define WILD_SHARED ((ULONG_PTR)0xFFFFD000u)
+#define WILD_SHARED_TEXT "0xFFFFD000"
 #endif
 
 static const GUID IID_made_up = { 0x6d1c2b3a, 0x8f4e, 0x4b5d, { 0x9a, 0x1e, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x71 } };
