@@ -3,7 +3,7 @@
 # Extra arguments are passed to the first step's ctest, e.g.  tools/run-tests.sh -R arena -V
 # Exit status: setup's if it fails, otherwise the first failing test step's.
 #
-# Steps: the unit tests under Wine; the portable core natively with ASan and UBSan
+# Steps: the unit tests under Wine (x86_64, then i686 under 32-bit Wine); the portable core natively with ASan and UBSan
 # (clang and gcc); the fuzzer for a bounded time; coverage of src/ from a gcov build
 # run under Wine (fails under 95% of lines or 85% of branches); cppcheck and
 # clang-tidy over src/.
@@ -46,6 +46,13 @@ wine_server_linger() {
 step_unit_tests() {
     wine_server_linger
     ctest --test-dir "$ROOT/build/x86_64" --output-on-failure -j "${HOSTMEM_JOBS:-2}" "$@"
+}
+
+# The same suite built for i686, under 32-bit Wine (WoW64) in the same prefix.
+# shellcheck disable=SC2317  # called via run_step
+step_unit_tests_i686() {
+    wine_server_linger
+    ctest --test-dir "$ROOT/build/i686" --output-on-failure -j "${HOSTMEM_JOBS:-2}"
 }
 
 # shellcheck disable=SC2317
@@ -112,24 +119,27 @@ skipped() { [[ " ${HOSTMEM_SKIP_STEPS:-} " == *" $1 "* ]]; }
 
 # The benchmark's smoke test: every row printed, the books exact, the JSON written.
 # It asserts no time (the machine is shared); BENCHMARKS.md has the real figures.
+# step_bench_smoke [ARCH]: the build/ARCH tree's (default x86_64).
 # shellcheck disable=SC2317  # called via run_step
 step_bench_smoke() {
-    local out row json="$ROOT/build/hostmem-bench-quick.json" rc=0
+    local arch="${1:-x86_64}" out row rc=0
+    local json="$ROOT/build/hostmem-bench-quick.json"
+    [[ "$arch" == x86_64 ]] || json="$ROOT/build/hostmem-bench-quick-$arch.json"
     rm -f "$json"
-    out=$("$ROOT/cmake/wine-run.sh" "$ROOT/build/x86_64/hostmem-bench.exe" --quick --json "$json") || rc=$?
+    out=$("$ROOT/cmake/wine-run.sh" "$ROOT/build/$arch/hostmem-bench.exe" --quick --json "$json") || rc=$?
     printf '%s\n' "$out"
     if [[ $rc -ne 0 ]]; then
-        log "hostmem-bench --quick exited $rc"
+        log "hostmem-bench --quick ($arch) exited $rc"
         return 1
     fi
     for row in 1 2 3 4 5 6; do
         if ! grep -q "^${row}[a-c ] " <<<"$out"; then
-            log "hostmem-bench --quick printed no row $row"
+            log "hostmem-bench --quick ($arch) printed no row $row"
             return 1
         fi
     done
     if ! grep -q '"bookkeeping_bytes"' "$json" 2>/dev/null; then
-        log "hostmem-bench --quick wrote no complete $json"
+        log "hostmem-bench --quick ($arch) wrote no complete $json"
         return 1
     fi
 }
@@ -138,12 +148,14 @@ step_bench_smoke() {
 "$ROOT/tools/setup.sh" || { log "setup failed; no tests run"; exit 1; }
 
 run_step "unit tests (ctest, x86_64 under Wine)" step_unit_tests "$@"
+run_step "unit tests (ctest, i686 under 32-bit Wine)" step_unit_tests_i686
 run_step "hostmem-report's chart builds and runs natively" "$ROOT/tools/check-report-native.sh"
 skipped native   || run_step "native unit tests (ASan+UBSan, clang and gcc)" step_native_tests
 skipped fuzz     || run_step "fuzzer (libFuzzer, bounded)" step_fuzz
 skipped coverage || run_step "coverage of src/ (gcov build under Wine)" step_coverage
 skipped static   || run_step "static analysis (cppcheck, clang-tidy)" step_static_analysis
 run_step "benchmark smoke test (hostmem-bench --quick, no timing asserted)" step_bench_smoke
+run_step "benchmark smoke test, i686 (hostmem-bench --quick)" step_bench_smoke i686
 # Further steps go here, e.g.:  run_step "name" some_function
 
 if [[ $status -eq 0 ]]; then log "all test steps passed"; fi
