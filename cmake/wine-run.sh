@@ -2,10 +2,11 @@
 # Run a cross-built Windows executable under Wine, in hostmem's own prefix.
 #
 #   cmake/wine-run.sh prog.exe [args...]   run prog.exe (exit status = prog's)
-#   cmake/wine-run.sh --init-prefix        only create the prefix if needed
+#   cmake/wine-run.sh --init-prefix        only create (or repair) the prefix
 #
-# Used as CMAKE_CROSSCOMPILING_EMULATOR by the x86_64 toolchain file, so
-# ctest runs every test through it (also in parallel).  Works from any cwd.
+# Used as CMAKE_CROSSCOMPILING_EMULATOR by both toolchain files, so ctest runs
+# every test through it (also in parallel); one win64 prefix runs the x86_64
+# and the i686 (WoW64) programs.  Works from any cwd.
 #
 # Environment:
 #   HOSTMEM_WINEPREFIX  prefix to use (default: <repo>/build/wineprefix)
@@ -18,31 +19,91 @@ set -euo pipefail
 script_dir=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 repo_root=$(dirname "$script_dir")
 
-export WINEPREFIX="${HOSTMEM_WINEPREFIX:-$repo_root/build/wineprefix}"
+default_prefix="$repo_root/build/wineprefix"
+export WINEPREFIX="${HOSTMEM_WINEPREFIX:-$default_prefix}"
 export WINEDEBUG="${HOSTMEM_WINEDEBUG:--all}"
 export WINEDLLOVERRIDES="${WINEDLLOVERRIDES-mscoree,mshtml=}"
 wine_bin="${HOSTMEM_WINE:-wine}"
 marker="$WINEPREFIX/.hostmem-prefix-ready"
 
-# Create the prefix once.  Serialised with flock so that parallel ctest
-# jobs hitting a fresh prefix do not all run wineboot at the same time.
+# What the prefix was checked against: the loaders Wine has beside the one we run
+# (Debian: /usr/lib/wine/wine only when wine32 is installed).  When this changes,
+# the prefix is checked again: one made while Wine was 64-bit only cannot run
+# 32-bit programs, nor often 64-bit ones ("could not load kernel32.dll"), once
+# wine32 is there.  Cheap (no Wine started): every test run compares it.
+wine_fingerprint() {
+    local bin libdir
+    bin=$(command -v "$wine_bin" || echo "$wine_bin")
+    libdir="$(dirname "$(readlink -f "$bin")")/../lib/wine"
+    {
+        echo "$bin"
+        stat -Lc '%n %s %Y' "$bin" "$libdir"/* 2>/dev/null || true
+    }
+}
+
+# prefix_works BITS: a trivial program of that width runs and exits 0.
+prefix_works() {
+    local cmd='cmd'
+    [[ "$1" == 64 ]] || cmd='C:\windows\syswow64\cmd.exe'
+    WINEDLLOVERRIDES="mscoree,mshtml=" timeout 120 "$wine_bin" "$cmd" /c exit >>"$log" 2>&1 </dev/null
+}
+
+# Make a fresh prefix. Always without mscoree and mshtml, whatever the caller's
+# WINEDLLOVERRIDES (a test may enable mscoree): wineboot would otherwise offer to
+# install Wine Mono and Gecko, and with a display that dialog waits for a click.
+# WINEARCH is left to Wine (win64): one prefix serves 32- and 64-bit programs.
+create_prefix() {
+    if ! { WINEDLLOVERRIDES="mscoree,mshtml=" "$wine_bin" wineboot --init && wineserver -w; } >>"$log" 2>&1 </dev/null; then
+        echo "[hostmem] ERROR: wineboot --init failed for $WINEPREFIX; log: $log" >&2
+        tail -n 20 "$log" >&2 || true
+        exit 1
+    fi
+}
+
+# Create the prefix once, and check it again (recreating it if it is broken)
+# whenever Wine's loaders change.  Serialised with flock so that parallel ctest
+# jobs do not all run wineboot at the same time.
 init_prefix() {
-    [[ -f "$marker" ]] && return 0
+    local want
+    want=$(wine_fingerprint)
+    [[ -f "$marker" && "$(cat "$marker")" == "$want" ]] && return 0
     mkdir -p "$(dirname "$WINEPREFIX")"
-    local lock="$WINEPREFIX.lock" log="$WINEPREFIX.init.log"
+    local lock="$WINEPREFIX.lock"
+    log="$WINEPREFIX.init.log"
     exec 9>"$lock"
     flock 9
-    if [[ ! -f "$marker" ]]; then
-        echo "[hostmem] creating Wine prefix $WINEPREFIX" >&2
-        # Always without mscoree and mshtml, whatever the caller's WINEDLLOVERRIDES
-        # (a test may enable mscoree): wineboot would otherwise offer to install
-        # Wine Mono and Gecko, and with a display that dialog waits for a click.
-        if ! { WINEDLLOVERRIDES="mscoree,mshtml=" "$wine_bin" wineboot --init && wineserver -w; } >"$log" 2>&1; then
-            echo "[hostmem] ERROR: wineboot --init failed for $WINEPREFIX; log: $log" >&2
+    if [[ ! -f "$marker" || "$(cat "$marker")" != "$want" ]]; then
+        unset WINEARCH
+        : >"$log"
+        if [[ ! -d "$WINEPREFIX" ]]; then
+            echo "[hostmem] creating Wine prefix $WINEPREFIX" >&2
+            create_prefix
+        elif ! prefix_works 64 || ! prefix_works 32; then
+            # Only a prefix this script made (its marker, even a stale one, says
+            # so) or the default one is ever deleted.
+            if [[ ! -f "$marker" && "$WINEPREFIX" != "$default_prefix" ]]; then
+                echo "[hostmem] ERROR: Wine prefix $WINEPREFIX cannot run a 32- or 64-bit program" \
+                     "and was not made by $0; remove it or set HOSTMEM_WINEPREFIX; log: $log" >&2
+                exit 1
+            fi
+            echo "[hostmem] Wine prefix $WINEPREFIX cannot run a 32- or 64-bit program" \
+                 "(made by another Wine installation?): recreating it" >&2
+            wineserver -k >>"$log" 2>&1 || true
+            wineserver -w >>"$log" 2>&1 || true
+            rm -rf "$WINEPREFIX"
+            create_prefix
+        fi
+        if ! prefix_works 64; then
+            echo "[hostmem] ERROR: a fresh Wine prefix $WINEPREFIX cannot run 'cmd /c exit'; log: $log" >&2
             tail -n 20 "$log" >&2 || true
             exit 1
         fi
-        touch "$marker"
+        if ! prefix_works 32; then
+            # The x86_64 build needs no more; the i686 tests will fail to start.
+            echo "[hostmem] warning: Wine cannot run 32-bit programs (wine32 missing?" \
+                 "tools/setup.sh deps installs it); log: $log" >&2
+        fi
+        printf '%s' "$want" >"$marker"
     fi
     exec 9>&-
 }

@@ -41,10 +41,20 @@
 #define WILD_TOP    ((ULONG_PTR)-4096)
 #ifdef _WIN64
 #define WILD_KERNEL ((ULONG_PTR)0xFFFF800000000000ull) /* the start of x64 kernel space */
+#define WILD_KERNEL_TEXT "0xFFFF800000000000"
 #define WILD_SHARED ((ULONG_PTR)0xFFFFF78000000000ull) /* KUSER_SHARED_DATA, kernel side */
+#define WILD_SHARED_TEXT "0xFFFFF78000000000"
 #else
-#define WILD_KERNEL ((ULONG_PTR)0x80000000u)
-#define WILD_SHARED ((ULONG_PTR)0xFFDF0000u)
+/* Both in the top 64 KiB of the 4 GiB, above the user space of every 32-bit process
+   (2 or 3 GiB on 32-bit Windows, 4 GiB less those 64 KiB under WoW64 when large-
+   address-aware): its start, and a page inside it, off the allocation boundary.
+   Lower kernel addresses would not do: Wine lets a 32-bit process reserve above the
+   2 GiB it reports (0x80000000 always, 0xFFDF0000 in some runs: Wine keeps that space
+   for itself), so kernel32 would sometimes succeed where it means to refuse. */
+#define WILD_KERNEL ((ULONG_PTR)0xFFFF0000u)
+#define WILD_KERNEL_TEXT "0xFFFF0000"
+#define WILD_SHARED ((ULONG_PTR)0xFFFFD000u)
+#define WILD_SHARED_TEXT "0xFFFFD000"
 #endif
 
 static const GUID IID_made_up = { 0x6d1c2b3a, 0x8f4e, 0x4b5d, { 0x9a, 0x1e, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x71 } };
@@ -849,9 +859,9 @@ static const bad_case cases[] = {
     /* VirtualAlloc: what the OS judges */
     VALLOC("MEM_RESERVE at 0x1", AT_ABSOLUTE, WILD_1, PAGE, MEM_RESERVE, PAGE_READWRITE, eTaskCritical, FROM_OS),
     VALLOC("MEM_RESERVE at 0x10", AT_ABSOLUTE, WILD_10, PAGE, MEM_RESERVE, PAGE_READWRITE, eTaskCritical, FROM_OS),
-    VALLOC("MEM_RESERVE at 0xFFFF800000000000 (kernel)", AT_ABSOLUTE, WILD_KERNEL, PAGE, MEM_RESERVE, PAGE_READWRITE,
+    VALLOC("MEM_RESERVE at " WILD_KERNEL_TEXT " (kernel)", AT_ABSOLUTE, WILD_KERNEL, PAGE, MEM_RESERVE, PAGE_READWRITE,
            eTaskCritical, FROM_OS),
-    VALLOC("MEM_RESERVE at 0xFFFFF78000000000 (kernel)", AT_ABSOLUTE, WILD_SHARED, PAGE, MEM_RESERVE, PAGE_READWRITE,
+    VALLOC("MEM_RESERVE at " WILD_SHARED_TEXT " (kernel)", AT_ABSOLUTE, WILD_SHARED, PAGE, MEM_RESERVE, PAGE_READWRITE,
            eTaskCritical, FROM_OS),
     VALLOC("MEM_RESERVE inside a reservation of its own", AT_REGION, COMMITTED, PAGE, MEM_RESERVE, PAGE_READWRITE,
            eTaskCritical, FROM_OS),
@@ -859,9 +869,9 @@ static const bad_case cases[] = {
            eTaskCritical, FROM_OS),
     VALLOC("MEM_COMMIT at 0x1", AT_ABSOLUTE, WILD_1, PAGE, MEM_COMMIT, PAGE_READWRITE, eTaskCritical, FROM_OS),
     VALLOC("MEM_COMMIT at 0x10", AT_ABSOLUTE, WILD_10, PAGE, MEM_COMMIT, PAGE_READWRITE, eTaskCritical, FROM_OS),
-    VALLOC("MEM_COMMIT at 0xFFFF800000000000 (kernel)", AT_ABSOLUTE, WILD_KERNEL, PAGE, MEM_COMMIT, PAGE_READWRITE,
+    VALLOC("MEM_COMMIT at " WILD_KERNEL_TEXT " (kernel)", AT_ABSOLUTE, WILD_KERNEL, PAGE, MEM_COMMIT, PAGE_READWRITE,
            eAppDomainCritical, FROM_OS),
-    VALLOC("MEM_COMMIT at 0xFFFFF78000000000 (kernel)", AT_ABSOLUTE, WILD_SHARED, PAGE, MEM_COMMIT, PAGE_READWRITE,
+    VALLOC("MEM_COMMIT at " WILD_SHARED_TEXT " (kernel)", AT_ABSOLUTE, WILD_SHARED, PAGE, MEM_COMMIT, PAGE_READWRITE,
            eProcessCritical, FROM_OS),
     VALLOC("MEM_COMMIT at (void *)-4096", AT_ABSOLUTE, WILD_TOP, PAGE, MEM_COMMIT, PAGE_READWRITE, eTaskCritical,
            FROM_OS),
@@ -921,8 +931,8 @@ static const bad_case cases[] = {
     VFREE("NULL", AT_NULL, 0, 0, MEM_RELEASE, HOST_E_INVALIDOPERATION),
     VFREE("0x1", AT_ABSOLUTE, WILD_1, 0, MEM_RELEASE, HOST_E_INVALIDOPERATION),
     VFREE("0x10", AT_ABSOLUTE, WILD_10, PAGE, MEM_DECOMMIT, HOST_E_INVALIDOPERATION),
-    VFREE("0xFFFF800000000000 (kernel)", AT_ABSOLUTE, WILD_KERNEL, 0, MEM_RELEASE, HOST_E_INVALIDOPERATION),
-    VFREE("0xFFFFF78000000000 (kernel)", AT_ABSOLUTE, WILD_SHARED, PAGE, MEM_DECOMMIT, HOST_E_INVALIDOPERATION),
+    VFREE(WILD_KERNEL_TEXT " (kernel)", AT_ABSOLUTE, WILD_KERNEL, 0, MEM_RELEASE, HOST_E_INVALIDOPERATION),
+    VFREE(WILD_SHARED_TEXT " (kernel)", AT_ABSOLUTE, WILD_SHARED, PAGE, MEM_DECOMMIT, HOST_E_INVALIDOPERATION),
     VFREE("(void *)-4096", AT_ABSOLUTE, WILD_TOP, 0, MEM_RELEASE, HOST_E_INVALIDOPERATION),
     VFREE("MEM_RELEASE of kernel32's reservation", AT_OS_REGION, 0, 0, MEM_RELEASE, HOST_E_INVALIDOPERATION),
     VFREE("MEM_DECOMMIT of kernel32's committed pages", AT_OS_REGION, 0, COMMITTED, MEM_DECOMMIT,
@@ -957,8 +967,8 @@ static const bad_case cases[] = {
     VQUERY("NULL", AT_NULL, 0, BUFFER_OK, MBI_SIZE),
     VQUERY("0x1", AT_ABSOLUTE, WILD_1, BUFFER_OK, MBI_SIZE),
     VQUERY("0x10", AT_ABSOLUTE, WILD_10, BUFFER_OK, MBI_SIZE),
-    VQUERY("0xFFFF800000000000 (kernel)", AT_ABSOLUTE, WILD_KERNEL, BUFFER_OK, MBI_SIZE),
-    VQUERY("0xFFFFF78000000000 (kernel)", AT_ABSOLUTE, WILD_SHARED, BUFFER_OK, MBI_SIZE),
+    VQUERY(WILD_KERNEL_TEXT " (kernel)", AT_ABSOLUTE, WILD_KERNEL, BUFFER_OK, MBI_SIZE),
+    VQUERY(WILD_SHARED_TEXT " (kernel)", AT_ABSOLUTE, WILD_SHARED, BUFFER_OK, MBI_SIZE),
     VQUERY("(void *)-4096", AT_ABSOLUTE, WILD_TOP, BUFFER_OK, MBI_SIZE),
     VQUERY("a released reservation", AT_RELEASED, 0, BUFFER_OK, MBI_SIZE),
     VQUERY("kernel32's reservation", AT_OS_REGION, 0, BUFFER_OK, MBI_SIZE),
@@ -981,8 +991,8 @@ static const bad_case cases[] = {
     VPROTECT("NULL", AT_NULL, 0, PAGE, PAGE_READWRITE),
     VPROTECT("0x1", AT_ABSOLUTE, WILD_1, PAGE, PAGE_READWRITE),
     VPROTECT("0x10", AT_ABSOLUTE, WILD_10, PAGE, PAGE_READWRITE),
-    VPROTECT("0xFFFF800000000000 (kernel)", AT_ABSOLUTE, WILD_KERNEL, PAGE, PAGE_READWRITE),
-    VPROTECT("0xFFFFF78000000000 (kernel)", AT_ABSOLUTE, WILD_SHARED, PAGE, PAGE_READWRITE),
+    VPROTECT(WILD_KERNEL_TEXT " (kernel)", AT_ABSOLUTE, WILD_KERNEL, PAGE, PAGE_READWRITE),
+    VPROTECT(WILD_SHARED_TEXT " (kernel)", AT_ABSOLUTE, WILD_SHARED, PAGE, PAGE_READWRITE),
     VPROTECT("(void *)-4096", AT_ABSOLUTE, WILD_TOP, PAGE, PAGE_READWRITE),
     VPROTECT("a released reservation", AT_RELEASED, 0, PAGE, PAGE_READWRITE),
     VPROTECT("uncommitted pages", AT_REGION, COMMITTED, PAGE, PAGE_READWRITE),
@@ -1018,13 +1028,13 @@ static const bad_case cases[] = {
                   SIZE_MAXIMUM - COMMITTED, E_INVALIDARG),
     ADDRESS_SPACE("AcquiredVirtualAddressSpace", acquired_address_space, "0x10", AT_ABSOLUTE, WILD_10, PAGE,
                   E_INVALIDARG),
-    ADDRESS_SPACE("AcquiredVirtualAddressSpace", acquired_address_space, "0xFFFF800000000000 (kernel)", AT_ABSOLUTE,
+    ADDRESS_SPACE("AcquiredVirtualAddressSpace", acquired_address_space, WILD_KERNEL_TEXT " (kernel)", AT_ABSOLUTE,
                   WILD_KERNEL, PAGE, E_INVALIDARG),
     ADDRESS_SPACE("AcquiredVirtualAddressSpace", acquired_address_space, "(void *)-4096", AT_ABSOLUTE, WILD_TOP,
                   PAGE, E_INVALIDARG),
     ADDRESS_SPACE("ReleasedVirtualAddressSpace", released_address_space, "NULL", AT_NULL, 0, 0,
                   HOST_E_INVALIDOPERATION),
-    ADDRESS_SPACE("ReleasedVirtualAddressSpace", released_address_space, "0xFFFF800000000000 (kernel)", AT_ABSOLUTE,
+    ADDRESS_SPACE("ReleasedVirtualAddressSpace", released_address_space, WILD_KERNEL_TEXT " (kernel)", AT_ABSOLUTE,
                   WILD_KERNEL, 0, HOST_E_INVALIDOPERATION),
     ADDRESS_SPACE("ReleasedVirtualAddressSpace", released_address_space, "a base never acquired (a reservation)",
                   AT_REGION, 0, 0, HOST_E_INVALIDOPERATION),
@@ -1065,7 +1075,7 @@ static const bad_case cases[] = {
     FREE("a released reservation", AT_RELEASED, 0),
     FREE("0x1", AT_ABSOLUTE, WILD_1),
     FREE("0x10", AT_ABSOLUTE, WILD_10),
-    FREE("0xFFFF800000000000 (kernel)", AT_ABSOLUTE, WILD_KERNEL),
+    FREE(WILD_KERNEL_TEXT " (kernel)", AT_ABSOLUTE, WILD_KERNEL),
     FREE("(void *)-4096", AT_ABSOLUTE, WILD_TOP),
 
     /* The exports */

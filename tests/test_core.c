@@ -934,6 +934,28 @@ static void ledger_addresses_outside_any_region_return_null(void **state)
     assert_int_equal(hm_ledger_region_count(f->ledger), 3);
 }
 
+/* The highest granule a 32-bit process's region can have (under WoW64, large-address-
+   aware, user space ends 64 KiB short of 4 GiB): found from its last byte, with nothing
+   above it, and no wrap of its end to 0 on 32-bit. On x64 an ordinary address. */
+static void ledger_indexes_the_last_granule_below_4_gib(void **state)
+{
+    ledger_fixture *f = *state;
+    const uintptr_t last = (uintptr_t)0xFFFE0000u;
+    hm_region *region;
+
+    publish(f, last, GRAN, false);
+    region = locked(f, last + GRAN - 1);
+    assert_int_equal(hm_region_base(region), last);
+    assert_true(hm_region_end(region) == last + GRAN);
+    hm_ledger_unlock_region(region);
+    assert_no_region_at(f, last - 1);
+    assert_no_region_at(f, last + GRAN);
+    assert_no_region_at(f, UINTPTR_MAX);
+    retire_at(f, last);
+    assert_no_region_at(f, last);
+    assert_int_equal(hm_ledger_region_count(f->ledger), 0);
+}
+
 static void ledger_addresses_beyond_2_47_return_null(void **state)
 {
     ledger_fixture *f = *state;
@@ -1371,6 +1393,7 @@ int main(void)
         L(ledger_publish_committed_marks_every_page),
         L(ledger_lookups_find_every_interior_address_of_a_256_mib_region),
         L(ledger_addresses_outside_any_region_return_null),
+        L(ledger_indexes_the_last_granule_below_4_gib),
         L(ledger_addresses_beyond_2_47_return_null),
         L(ledger_commit_counts_are_exact_to_the_page),
         L(ledger_overlapping_commits_count_once),

@@ -40,6 +40,23 @@ static SIZE_T granularity(void)
     return info.dwAllocationGranularity;
 }
 
+/* An address above user space that kernel32 refuses to reserve or query. On x64: the
+   first allocation boundary past lpMaximumApplicationAddress. A 32-bit process's user
+   space ends at 2 or 3 GiB (or, large-address-aware under WoW64, 64 KiB short of 4 GiB),
+   and Wine lets a 32-bit process reserve above the 2 GiB it reports (it keeps that space
+   for itself); so there the top 64 KiB of the 4 GiB, beyond every 32-bit user space. */
+static void *beyond_user_space(void)
+{
+#ifdef _WIN64
+    SYSTEM_INFO info;
+
+    GetSystemInfo(&info);
+    return (void *)(((uintptr_t)info.lpMaximumApplicationAddress + 1) & ~(uintptr_t)(granularity() - 1));
+#else
+    return (void *)(uintptr_t)0xFFFF0000u;
+#endif
+}
+
 /* The reference count, read by an AddRef/Release pair. */
 static ULONG ref_count(IUnknown *object)
 {
@@ -829,13 +846,10 @@ static void virtual_alloc_bad_protection_returns_kernel32_error_and_books_nothin
 static void virtual_alloc_reserve_beyond_user_space_returns_kernel32_error(void **state)
 {
     IHostMemoryManager *manager = new_manager(NULL);
-    SYSTEM_INFO info;
-    void *beyond, *raw, *p = (void *)(ULONG_PTR)1;
+    void *beyond = beyond_user_space(), *raw, *p = (void *)(ULONG_PTR)1;
     DWORD raw_error;
     (void)state;
 
-    GetSystemInfo(&info);
-    beyond = (void *)(((uintptr_t)info.lpMaximumApplicationAddress + 1) & ~(uintptr_t)(granularity() - 1));
     SetLastError(0);
     raw = VirtualAlloc(beyond, 64 * KIB, MEM_RESERVE, PAGE_READWRITE);
     raw_error = GetLastError();
@@ -850,9 +864,24 @@ static void virtual_alloc_reserve_beyond_user_space_returns_kernel32_error(void 
 
 /* --- VirtualAlloc: out of memory, the policy per level --------------------------- */
 
-#define HUGE_REQUEST ((SIZE_T)64 * GIB)
+/* A real out-of-memory from the OS. On x64, committing 64 GiB at once (more than this
+   machine has). A 32-bit SIZE_T cannot hold 64 GiB, and more than the span of user space
+   is a bad argument, not an out-of-memory; so there, committing that whole span, which
+   the executable and its DLLs already take part of: never free in one piece. */
+static SIZE_T huge_request(void)
+{
+#ifdef _WIN64
+    return 64 * GIB;
+#else
+    SYSTEM_INFO info;
 
-/* A real out-of-memory from the OS: committing 64 GiB at once. */
+    GetSystemInfo(&info);
+    return ((uintptr_t)info.lpMaximumApplicationAddress - (uintptr_t)info.lpMinimumApplicationAddress + 1) &
+           ~(uintptr_t)(info.dwAllocationGranularity - 1);
+#endif
+}
+#define HUGE_REQUEST huge_request()
+
 static void real_out_of_memory_at(EMemoryCriticalLevel level)
 {
     HOSTMEM_CONFIG config = config_with_callback();
@@ -1626,7 +1655,6 @@ static void virtual_query_os_failure_returns_kernel32_error_and_result_0(void **
 {
     IHostMemoryManager *manager = new_manager(NULL);
     MEMORY_BASIC_INFORMATION info;
-    SYSTEM_INFO sys;
     SIZE_T result;
     DWORD raw_error;
     void *beyond;
@@ -1644,8 +1672,7 @@ static void virtual_query_os_failure_returns_kernel32_error_and_result_0(void **
     assert_int_equal(GetLastError(), raw_error);
 
     /* An address beyond user space. */
-    GetSystemInfo(&sys);
-    beyond = (char *)sys.lpMaximumApplicationAddress + 1;
+    beyond = beyond_user_space();
     SetLastError(0);
     assert_int_equal(VirtualQuery(beyond, &info, sizeof(info)), 0);
     raw_error = GetLastError();
@@ -1848,10 +1875,15 @@ static void get_memory_load_matches_global_memory_status_ex(void **state)
     assert_true(load <= 100);
     assert_true(load + 2 >= (before.dwMemoryLoad < after.dwMemoryLoad ? before.dwMemoryLoad : after.dwMemoryLoad));
     assert_true(load <= 2 + (before.dwMemoryLoad > after.dwMemoryLoad ? before.dwMemoryLoad : after.dwMemoryLoad));
-    /* Available physical memory moves a little between the calls: within 64 MiB. */
+    /* Available physical memory moves a little between the calls: within 64 MiB. A
+       32-bit SIZE_T holds no more than 4 GiB less a byte: more is answered as SIZE_MAX. */
     {
         ULONGLONG lo = before.ullAvailPhys < after.ullAvailPhys ? before.ullAvailPhys : after.ullAvailPhys;
         ULONGLONG hi = before.ullAvailPhys > after.ullAvailPhys ? before.ullAvailPhys : after.ullAvailPhys;
+        if (lo > (ULONGLONG)SIZE_MAX)
+            lo = SIZE_MAX;
+        if (hi > (ULONGLONG)SIZE_MAX)
+            hi = SIZE_MAX;
         assert_true(available > 0);
         assert_true((ULONGLONG)available + 64 * MIB >= lo);
         assert_true((ULONGLONG)available <= hi + 64 * MIB);

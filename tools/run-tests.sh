@@ -13,6 +13,9 @@
 #   native-gcc  the portable core under ASan+UBSan with gcc (native)
 #   coverage    the unit tests on a gcov build, then the coverage report (unit,
 #               coverage)
+#   release-x86_64, release-i686
+#               the shipped DLL (clang and lld, with its PDB): the unit tests against
+#               it, and the ZIP packed and checked (unit, package)
 # CTEST_ARGS go to every ctest run, e.g.  tools/run-tests.sh -L unit  or  -R malloc.
 # One kind by hand:  ctest --preset x86_64 -L static   (docs/testing.md)
 #
@@ -25,7 +28,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
-PRESETS=(${HOSTMEM_PRESETS:-x86_64 i686 native native-gcc coverage})
+PRESETS=(${HOSTMEM_PRESETS:-x86_64 i686 native native-gcc coverage release-x86_64 release-i686})
 JOBS="${HOSTMEM_JOBS:-2}"
 
 log() { echo "[hostmem] $*" >&2; }

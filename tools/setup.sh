@@ -11,7 +11,8 @@
 # only installs what they need and then configures and builds them.
 #
 # Layout (all under <repo>/build, which is git-ignored):
-#   build/_deps/cmocka-x86_64/     cmocka install prefix (= CMOCKA_ROOT)
+#   build/_deps/cmocka-x86_64/     cmocka install prefixes (= CMOCKA_ROOT), one per target
+#   build/_deps/cmocka-i686/
 #   build/_deps/cmocka-work/       apt download, unpacked source, cmocka build
 #   build/wineprefix/              project-local Wine prefix
 #   build/x86_64/, build/i686/     the presets' CMake build trees
@@ -30,6 +31,7 @@ LOGS="$BUILD/_logs"
 JOBS="${HOSTMEM_JOBS:-2}"
 
 CMOCKA_PREFIX="$DEPS/cmocka-x86_64"
+CMOCKA_PREFIX_I686="$DEPS/cmocka-i686"
 CMOCKA_WORK="$DEPS/cmocka-work"
 WINE_RUN="$ROOT/cmake/wine-run.sh"
 TC_X86_64="$ROOT/cmake/toolchain-x86_64-w64-mingw32.cmake"
@@ -38,6 +40,8 @@ TC_I686="$ROOT/cmake/toolchain-i686-w64-mingw32.cmake"
 APT_PACKAGES=(
     gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-x86-64
     mingw-w64-tools libwine-dev wine64 wine
+    # 32-bit Wine, to run the i686 build's tests (needs the i386 architecture: step_deps)
+    wine32:i386
     cmake make dpkg-dev xz-utils ca-certificates
     # native: hostmem-report's check, the sanitizer tests, the fuzzer, coverage, static analysis
     clang libclang-rt-14-dev gcc libc6-dev libcmocka-dev gcovr cppcheck clang-tidy
@@ -80,18 +84,30 @@ as_root() {
 
 # ---------------------------------------------------------------- deps ----
 step_deps() {
-    local missing=() pkg installed
-    installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' \
+    local missing=() pkg name arch installed update=0
+    # wine32 is an i386 package: dpkg must accept that architecture first, and
+    # apt only lists i386 packages after an update that follows.
+    if ! dpkg --print-foreign-architectures | grep -qx i386; then
+        log "adding the i386 dpkg architecture (for wine32)"
+        as_root dpkg --add-architecture i386
+        update=1
+    fi
+    # PACKAGE or PACKAGE:ARCH; a name without an architecture may be of any.
+    installed=$(dpkg-query -W -f='${Package} ${Architecture} ${db:Status-Abbrev}\n' \
                     "${APT_PACKAGES[@]}" 2>/dev/null || true)
     for pkg in "${APT_PACKAGES[@]}"; do
-        grep -q "^$pkg ii" <<<"$installed" || missing+=("$pkg")
+        name=${pkg%%:*}; arch=""
+        [[ "$pkg" != *:* ]] || arch=${pkg#*:}
+        awk -v n="$name" -v a="$arch" '$1 == n && (a == "" || $2 == a) && $3 == "ii" { f = 1 }
+            END { exit !f }' <<<"$installed" || missing+=("$pkg")
     done
-    if [[ ${#missing[@]} -eq 0 ]]; then
+    if [[ ${#missing[@]} -eq 0 && $update -eq 0 ]]; then
         return 0
     fi
-    log "installing apt packages: ${missing[*]}"
     fresh_log apt
     run_quiet apt as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    [[ ${#missing[@]} -gt 0 ]] || return 0
+    log "installing apt packages: ${missing[*]}"
     run_quiet apt as_root env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y --no-install-recommends "${missing[@]}"
 }
@@ -145,31 +161,41 @@ fetch_cmocka_source() {
     run_quiet cmocka-build dpkg-source -x "$dsc" "$CMOCKA_WORK/src"
 }
 
-step_cmocka() {
-    if [[ -f "$CMOCKA_PREFIX/lib/libcmocka-static.a" && \
-          -f "$CMOCKA_PREFIX/include/cmocka.h" ]]; then
+# build_cmocka PREFIX TOOLCHAIN: cmocka from the unpacked source, for one target,
+# into PREFIX (skipped when it is already there).
+build_cmocka() {
+    local prefix="$1" toolchain="$2" arch
+    arch=${prefix##*/cmocka-}
+    if [[ -f "$prefix/lib/libcmocka-static.a" && -f "$prefix/include/cmocka.h" ]]; then
         return 0
     fi
-    log "building cmocka for x86_64 Windows into $CMOCKA_PREFIX"
+    log "building cmocka for $arch Windows into $prefix"
     mkdir -p "$CMOCKA_WORK"
     fresh_log cmocka-build
+    fresh_log "cmocka-build-$arch"
     fetch_cmocka_source
-    local bdir="$CMOCKA_WORK/build" stage="$CMOCKA_PREFIX.tmp"
+    local bdir="$CMOCKA_WORK/build-$arch" stage="$prefix.tmp"
     rm -rf "$bdir" "$stage"
-    run_quiet cmocka-build cmake -S "$CMOCKA_WORK/src" -B "$bdir" \
-        -DCMAKE_TOOLCHAIN_FILE="$TC_X86_64" \
+    run_quiet "cmocka-build-$arch" cmake -S "$CMOCKA_WORK/src" -B "$bdir" \
+        -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_INSTALL_PREFIX="$stage" \
         -DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF \
         -DUNIT_TESTING=OFF -DPICKY_DEVELOPER=OFF
-    run_quiet cmocka-build cmake --build "$bdir" -j "$JOBS"
-    run_quiet cmocka-build cmake --install "$bdir"
+    run_quiet "cmocka-build-$arch" cmake --build "$bdir" -j "$JOBS"
+    run_quiet "cmocka-build-$arch" cmake --install "$bdir"
     # Install to a staging dir and rename, so an interrupted build never
     # leaves a half-installed prefix that looks complete.
-    rm -rf "$CMOCKA_PREFIX"
-    mv "$stage" "$CMOCKA_PREFIX"
-    [[ -f "$CMOCKA_PREFIX/lib/libcmocka-static.a" ]] || {
-        log "libcmocka-static.a missing after install"; return 1; }
+    rm -rf "$prefix"
+    mv "$stage" "$prefix"
+    [[ -f "$prefix/lib/libcmocka-static.a" ]] || {
+        log "libcmocka-static.a missing after install into $prefix"; return 1; }
+}
+
+# The same Debian source package for both targets.
+step_cmocka() {
+    build_cmocka "$CMOCKA_PREFIX" "$TC_X86_64"
+    build_cmocka "$CMOCKA_PREFIX_I686" "$TC_I686"
 }
 
 # ---------------------------------------------------------- wineprefix ----
