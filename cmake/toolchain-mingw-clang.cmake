@@ -3,8 +3,12 @@
 
 set(CMAKE_C_COMPILER clang)
 set(CMAKE_C_COMPILER_TARGET ${HOSTMEM_TARGET_TRIPLE})
-set(CMAKE_CXX_COMPILER clang++)
-set(CMAKE_CXX_COMPILER_TARGET ${HOSTMEM_TARGET_TRIPLE})
+# C++ only where the gcc toolchain file found a C++ compiler: clang++ links that
+# compiler's libstdc++ (Debian has none for i686 installed here).
+if(CMAKE_CXX_COMPILER)
+  set(CMAKE_CXX_COMPILER clang++)
+  set(CMAKE_CXX_COMPILER_TARGET ${HOSTMEM_TARGET_TRIPLE})
+endif()
 find_program(_hostmem_strip NAMES llvm-strip ${HOSTMEM_TARGET_TRIPLE}-strip)
 if(_hostmem_strip)
   set(CMAKE_STRIP ${_hostmem_strip} CACHE FILEPATH "strip for ${HOSTMEM_TARGET_TRIPLE}")
@@ -28,3 +32,16 @@ unset(_hostmem_gcc_dir)
 unset(_hostmem_gcc_dirs)
 
 # The root CMakeLists.txt asks clang for CodeView debug information and lld for the PDB.
+
+# The binutils of the same target read the PE files the tests inspect (llvm-objdump
+# prints them differently).
+foreach(_hostmem_tool objdump nm)
+  string(TOUPPER ${_hostmem_tool} _hostmem_var)
+  find_program(_hostmem_path ${HOSTMEM_TARGET_TRIPLE}-${_hostmem_tool})
+  if(_hostmem_path)
+    set(CMAKE_${_hostmem_var} ${_hostmem_path} CACHE FILEPATH "${_hostmem_tool} for ${HOSTMEM_TARGET_TRIPLE}")
+  endif()
+  unset(_hostmem_path CACHE)
+endforeach()
+unset(_hostmem_tool)
+unset(_hostmem_var)
