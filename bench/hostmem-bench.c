@@ -23,7 +23,7 @@
  */
 #include "hostmem_private.h"
 
-#include "clr_callback.h"
+#include "clr/clr_callback.h"
 
 #include "block_table.h"
 

@@ -1,15 +1,15 @@
 /*
  * HostMemCreateHostControl, HostMemCreateMemoryManager and IHostControl: the
  * configuration checks, the managers the CLR asks for, reference counting, and the
- * CLR's SetHostControl sequence of CONTRACT.md §1.
+ * CLR's SetHostControl sequence (docs/clr-contract.md, "Sequence of SetHostControl").
  */
 #include "test_support.h"
 
 #include <string.h>
 
 /* The host managers the CLR asks for after IHostMemoryManager, in its order. */
-#include "clr_callback.h"
-#include "clr_managers.h"
+#include "clr/clr_callback.h"
+#include "clr/clr_managers.h"
 #define other_managers      clr_other_managers
 #define OTHER_MANAGER_COUNT CLR_OTHER_MANAGER_COUNT
 
@@ -589,8 +589,9 @@ static void releasing_in_any_order_frees_everything(void **state)
 
 /* --- the CLR's SetHostControl sequence ----------------------------------------------------- */
 
-/* The CLR's static notification callback: AddRef/Release return 1 (CONTRACT.md §1);
-   these also count, so the test can see hostmem's references. */
+/* The CLR's static notification callback: AddRef/Release return 1
+   (docs/clr-contract.md, "Sequence of SetHostControl"); these also count, so the test
+   can see hostmem's references. */
 static LONG clr_callback_addrefs, clr_callback_releases;
 static ULONG WINAPI counting_AddRef(ICLRMemoryNotificationCallback *iface)
 {

@@ -1,6 +1,6 @@
 /*
- * A fault at every OS call (issue 6 §2). A fixed workload -- the CLR's SetHostControl
- * sequence (CONTRACT.md §1) through HostMemCreateHostControl, allocations at every
+ * A fault at every OS call. A fixed workload -- the CLR's SetHostControl
+ * sequence (docs/clr-contract.md) through HostMemCreateHostControl, allocations at every
  * level (reserve, commit, decommit, release), IHostMalloc Alloc/DebugAlloc/Free, a
  * notification callback under a commit limit so that notifications fire, the mapped-view
  * calls, a leak report, then the release of everything -- runs once to count the OS
@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../tools/clr_managers.h"
+#include "clr/clr_managers.h"
 
 #define KIB ((SIZE_T)1024)
 #define MIB (KIB * 1024)
@@ -298,7 +298,7 @@ static void run_workload(workload *w)
 
     w->callback.iface.lpVtbl = &recorder_vtbl;
 
-    /* SetHostControl (CONTRACT.md §1), with the host creating the control first. */
+    /* SetHostControl (docs/clr-contract.md, "Sequence of SetHostControl"), with the host creating the control first. */
     if (!STEP(w, "HostMemCreateHostControl", HostMemCreateHostControl(&config, &w->control), S_OK, E_OUTOFMEMORY)) {
         if (w->control)
             problem(w, "HostMemCreateHostControl failed with a control");
