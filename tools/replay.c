@@ -25,7 +25,7 @@
 #include "clr/clr_callback.h"
 
 #include "clr/clr_managers.h"
-#include "replay_trace.h"
+#include "trace/replay_trace.h"
 
 #define KiB ((SIZE_T)1 << 10)
 #define MiB ((SIZE_T)1 << 20)
