@@ -26,7 +26,7 @@
 
 #include "os.h"
 
-#include "clr_callback.h"
+#include "clr/clr_callback.h"
 
 #include "block_table.h"
 

@@ -1,7 +1,8 @@
 /*
- * The call trace; see trace.h. Rows are formatted on the calling thread and appended
- * to one buffer under a lock, so the file is in time order; the buffer goes to the file
- * when full, before an escalation (the CLR may not live much longer) and at the end.
+ * The call trace; see trace.h. Rows are formatted by core/trace_format.c on the
+ * calling thread and appended to one buffer under a lock, so the file is in time order;
+ * the buffer goes to the file when full, before an escalation (the CLR may not live
+ * much longer) and at the end.
  */
 #include "trace.h"
 
@@ -24,7 +25,7 @@ struct hm_trace {
     char          buffer[TRACE_BUFFER];
 };
 
-static const char header[] = "time_us,thread,method,level,address,size,flags,protect,hresult,result,committed,malloc\n";
+static const char header[] = HM_TRACE_HEADER "\n";
 
 /* Under the lock. */
 static void write_out(hm_trace *trace)
@@ -68,38 +69,30 @@ hm_trace *hm_trace_open(const WCHAR *path, HANDLE heap)
     return trace;
 }
 
-static int append_hex(char *out, size_t room, BOOL present, ULONGLONG value)
-{
-    return present ? snprintf(out, room, ",0x%llX", value) : snprintf(out, room, ",");
-}
-
 void hm_trace_write(hm_trace *trace, const hm_trace_row *row, ULONGLONG committed, ULONGLONG malloc_bytes,
                     BOOL wait)
 {
+    hm_trace_record record;
     char line[TRACE_ROW], stamp[24];
     LARGE_INTEGER now;
     ULONGLONG ticks;
-    unsigned p = row->present;
-    int n, m;
+    size_t n, m;
 
     /* Everything but the time first, outside the lock. */
-    n = snprintf(line, sizeof(line), ",%lu,%s", (unsigned long)GetCurrentThreadId(), row->method);
-    n += (p & HM_TRACE_LEVEL) ? snprintf(line + n, sizeof(line) - n, ",%lu", (unsigned long)row->level)
-                              : snprintf(line + n, sizeof(line) - n, ",");
-    n += append_hex(line + n, sizeof(line) - n, (p & HM_TRACE_ADDRESS) != 0, (ULONGLONG)(ULONG_PTR)row->address);
-    n += (p & HM_TRACE_SIZE) ? snprintf(line + n, sizeof(line) - n, ",%llu", row->size)
-                             : snprintf(line + n, sizeof(line) - n, ",");
-    if (p & HM_TRACE_DECIMAL) {
-        n += snprintf(line + n, sizeof(line) - n, ",%lu,%lu", (unsigned long)row->flags, (unsigned long)row->protect);
-    } else {
-        n += append_hex(line + n, sizeof(line) - n, (p & HM_TRACE_FLAGS) != 0, row->flags);
-        n += append_hex(line + n, sizeof(line) - n, (p & HM_TRACE_PROTECT) != 0, row->protect);
-    }
-    n += (p & HM_TRACE_HRESULT) ? snprintf(line + n, sizeof(line) - n, ",0x%08lX", (unsigned long)row->hr)
-                                : snprintf(line + n, sizeof(line) - n, ",");
-    n += append_hex(line + n, sizeof(line) - n, (p & HM_TRACE_RESULT) != 0, (ULONGLONG)(ULONG_PTR)row->result);
-    n += snprintf(line + n, sizeof(line) - n, ",%llu,%llu\n", committed, malloc_bytes);
-    if (n <= 0 || (size_t)n >= sizeof(line))
+    record.time_us = 0;
+    record.thread = GetCurrentThreadId();
+    record.method = row->method;
+    record.present = row->present;
+    record.level = row->level;
+    record.address = (uint64_t)(ULONG_PTR)row->address;
+    record.size = row->size;
+    record.flags = row->flags;
+    record.protect = row->protect;
+    record.hresult = (uint32_t)row->hr;
+    record.result = (uint64_t)(ULONG_PTR)row->result;
+    record.committed = committed;
+    record.malloc_bytes = malloc_bytes;
+    if (!(n = hm_trace_format_fields(&record, line, sizeof(line))))
         return;
 
     if (wait)
@@ -110,19 +103,19 @@ void hm_trace_write(hm_trace *trace, const hm_trace_row *row, ULONGLONG committe
     if (!hm_os.QueryPerformanceCounter(&now))
         now = trace->start;
     ticks = (ULONGLONG)(now.QuadPart - trace->start.QuadPart);
-    m = snprintf(stamp, sizeof(stamp), "%llu",
-                 ticks / (ULONGLONG)trace->frequency * 1000000 +
-                     ticks % (ULONGLONG)trace->frequency * 1000000 / (ULONGLONG)trace->frequency);
-    if (trace->used + (size_t)(n + m) > sizeof(trace->buffer)) {
+    m = hm_trace_format_time(ticks / (ULONGLONG)trace->frequency * 1000000 +
+                                 ticks % (ULONGLONG)trace->frequency * 1000000 / (ULONGLONG)trace->frequency,
+                             stamp, sizeof(stamp));
+    if (trace->used + n + m > sizeof(trace->buffer)) {
         if (!wait) {
             hm_lock_release(&trace->lock);
             return; /* writing out could block */
         }
         write_out(trace);
     }
-    memcpy(trace->buffer + trace->used, stamp, (size_t)m);
-    memcpy(trace->buffer + trace->used + m, line, (size_t)n);
-    trace->used += (size_t)(n + m);
+    memcpy(trace->buffer + trace->used, stamp, m);
+    memcpy(trace->buffer + trace->used + m, line, n);
+    trace->used += n + m;
     hm_lock_release(&trace->lock);
 }
 

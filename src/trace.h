@@ -1,30 +1,22 @@
 /*
  * The call trace: one CSV line per call into hostmem, written through a buffer so that
- * tracing costs little. The format is documented in README.md ("The trace"); the
- * report tool and hostmem-replay read it back.
+ * tracing costs little. The format is core/trace_format.h's (README.md, "The trace",
+ * describes it); the report tool and hostmem-replay read it back through the same file.
  */
 #ifndef HOSTMEM_TRACE_H
 #define HOSTMEM_TRACE_H
 
 #include <windows.h>
 
+#include "core/trace_format.h" /* the columns, and HM_TRACE_* for which a row fills */
+
 typedef struct hm_trace hm_trace;
 
-/* Which columns a row fills; the others stay empty. */
-enum {
-    HM_TRACE_LEVEL   = 0x01,
-    HM_TRACE_ADDRESS = 0x02,
-    HM_TRACE_SIZE    = 0x04,
-    HM_TRACE_FLAGS   = 0x08, /* hex */
-    HM_TRACE_PROTECT = 0x10, /* hex */
-    HM_TRACE_HRESULT = 0x20,
-    HM_TRACE_RESULT  = 0x40,
-    HM_TRACE_DECIMAL = 0x80  /* flags and protect in decimal (the Start row) */
-};
-
+/* What a call site fills: a row in the caller's types, less the time, the thread and
+   the books, which hm_trace_write adds. */
 typedef struct hm_trace_row {
     const char *method;
-    unsigned    present;   /* HM_TRACE_* */
+    unsigned    present;   /* HM_TRACE_* (core/trace_format.h) */
     DWORD       level;
     const void *address;
     ULONGLONG   size;

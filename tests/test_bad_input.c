@@ -1,11 +1,11 @@
 /*
- * The bad-input matrix (issue 6 §1): every method of every interface hostmem
+ * The bad-input matrix: every method of every interface hostmem
  * implements, and its four exports, against every kind of bad input that applies.
  *
  * One row of cases[] per case: the method, the case, the function that makes the call,
  * the HRESULT it must give, and the fixtures it runs on. Every row runs on a fresh
  * fixture (below) and must
- *   - give its HRESULT: the README's "What each call returns" / CONTRACT.md §3, or,
+ *   - give its HRESULT: the README's "What each call returns" / docs/clr-contract.md, "Return codes", or,
  *     where hostmem hands the call to the OS (FROM_OS), exactly what kernel32 itself
  *     answers for the same call on memory in the same state, with the same last error;
  *   - leave the books as they were: committed, reserved, malloc and mapped bytes, and
@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../tools/clr_managers.h"
+#include "clr/clr_managers.h"
 
 #define KIB         ((SIZE_T)1024)
 #define REGION_SIZE (256 * KIB) /* every region of the fixture: reserved ... */
@@ -221,7 +221,7 @@ static void fixture_setup(fixture *fx, unsigned kind)
     fx->kind = kind;
     fx->callback.iface.lpVtbl = &callback_vtbl;
 
-    /* As the CLR gets them in SetHostControl (CONTRACT.md §1). */
+    /* As the CLR gets them in SetHostControl (docs/clr-contract.md, "Sequence of SetHostControl"). */
     assert_int_equal(HostMemCreateHostControl(NULL, &fx->control), S_OK);
     assert_int_equal(IHostControl_GetHostManager(fx->control, &IID_IHostMemoryManager, (void **)&fx->manager), S_OK);
     fx->own_manager = TRUE;

@@ -8,8 +8,8 @@
 #include <string.h>
 
 /* The host managers the CLR asks for after IHostMemoryManager, in its order. */
-#include "clr_callback.h"
-#include "clr_managers.h"
+#include "clr/clr_callback.h"
+#include "clr/clr_managers.h"
 #define other_managers      clr_other_managers
 #define OTHER_MANAGER_COUNT CLR_OTHER_MANAGER_COUNT
 
@@ -589,9 +589,9 @@ static void releasing_in_any_order_frees_everything(void **state)
 
 /* --- the CLR's SetHostControl sequence ----------------------------------------------------- */
 
-/* The CLR's static notification callback: AddRef/Release return 1 (docs/clr-contract.md,
-   "Sequence of SetHostControl"); these also count, so the test can see hostmem's
-   references. */
+/* The CLR's static notification callback: AddRef/Release return 1
+   (docs/clr-contract.md, "Sequence of SetHostControl"); these also count, so the test
+   can see hostmem's references. */
 static LONG clr_callback_addrefs, clr_callback_releases;
 static ULONG WINAPI counting_AddRef(ICLRMemoryNotificationCallback *iface)
 {

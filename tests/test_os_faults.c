@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../tools/clr_managers.h"
+#include "clr/clr_managers.h"
 
 #define KIB ((SIZE_T)1024)
 #define MIB (KIB * 1024)

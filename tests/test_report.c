@@ -1,5 +1,5 @@
 /*
- * hostmem-report's chart (tools/trace_chart.c): a good trace gives an SVG with the
+ * hostmem-report's chart (tools/trace/trace_chart.c): a good trace gives an SVG with the
  * series, the marks and one marker per event row; each kind of malformed trace gives
  * HM_CHART_BAD_TRACE, the right line number and no SVG at all. Free of windows.h, so
  * that this file also builds natively.
@@ -14,7 +14,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "trace_chart.h"
+#include "core/trace_format.h"
+#include "trace/trace_chart.h"
 
 #define HEADER HM_TRACE_HEADER "\n"
 

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/trace_format.h"
+
 #define PAGE 4096u
 #define MAX_ROWS 256
-#define FIELDS 12
+#define FIELDS HM_TRACE_COLUMNS
 
-static const char header[] = "time_us,thread,method,level,address,size,flags,protect,hresult,result,committed,malloc";
+static const char header[] = HM_TRACE_HEADER;
 
 struct row {
     char *field[FIELDS];
@@ -43,6 +45,34 @@ static int teardown(void **state)
     return fault_teardown(state);
 }
 
+/* The whole file through the readers' strict parser: what hostmem writes is what
+   hostmem-report and hostmem-replay accept. */
+static void parses_strictly(const char *text)
+{
+    hm_trace_parser *parser = malloc(sizeof(*parser));
+    hm_trace_record record;
+    size_t size = strlen(text) + 1;
+    char *copy = malloc(size), *line, *next;
+    int got = HM_TRACE_GOT_HEADER;
+
+    assert_non_null(parser);
+    assert_non_null(copy);
+    memcpy(copy, text, size);
+    hm_trace_parser_init(parser);
+    for (line = copy; *line && got > 0; line = next) {
+        next = strchr(line, '\n');
+        assert_non_null(next);
+        *next++ = 0;
+        got = hm_trace_parse_line(parser, line, &record);
+    }
+    if (got > 0)
+        got = hm_trace_parse_end(parser);
+    if (got != HM_TRACE_END)
+        fail_msg("the trace does not parse: %s", parser->error);
+    free(copy);
+    free(parser);
+}
+
 /* Reads the whole file and splits it; fails the test on a malformed line. */
 static void read_trace(struct trace_file *t)
 {
@@ -56,6 +86,7 @@ static void read_trace(struct trace_file *t)
     assert_true(ReadFile(file, t->text, size, &got, NULL));
     assert_int_equal(got, size);
     CloseHandle(file);
+    parses_strictly(t->text);
 
     t->count = -1;
     for (line = t->text; line && *line; line = next) {

@@ -13,8 +13,9 @@ CC="${CC:-cc}"
 mkdir -p "$OUT"
 
 "$CC" -std=c11 -pedantic -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-      -Wpointer-arith -Werror -O2 -I"$ROOT/tools" \
-      "$ROOT/tools/report.c" "$ROOT/tools/trace_chart.c" -o "$OUT/hostmem-report"
+      -Wpointer-arith -Werror -O2 -I"$ROOT/tools" -I"$ROOT/src" \
+      "$ROOT/tools/report.c" "$ROOT/tools/trace/trace_chart.c" "$ROOT/src/core/trace_format.c" \
+      -o "$OUT/hostmem-report"
 
 header="time_us,thread,method,level,address,size,flags,protect,hresult,result,committed,malloc"
 printf '%s\n%s\n%s\n%s\n' "$header" \

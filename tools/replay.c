@@ -1,13 +1,14 @@
 /*
  * hostmem-replay: the CLR played faithfully against hostmem.dll, for machines without
  * the .NET Framework. It makes ICLRRuntimeHost::SetHostControl's calls in the CLR's
- * order (CONTRACT.md §1), starts up at eProcessCritical, then runs "managed" threads
- * that allocate as the CLR's allocators do (GC segments growing and shrinking, loader
- * heaps committed page by page, executable memory for JIT code, IHostMalloc churn) at
- * the critical levels the CLR would pass, plus a finalizer thread. It reacts to
- * notifications as the CLR does (on Low the "GC" gives memory back) and to failures as
- * the CLR would: E_OUTOFMEMORY at task level aborts the task, at domain level unloads
- * the domain, E_FAIL ends the run (the CLR is finished in the process).
+ * order (docs/clr-contract.md, "Sequence of SetHostControl"), starts up at
+ * eProcessCritical, then runs "managed" threads that allocate as the CLR's allocators
+ * do (GC segments growing and shrinking, loader heaps committed page by page,
+ * executable memory for JIT code, IHostMalloc churn) at the critical levels the CLR
+ * would pass, plus a finalizer thread. It reacts to notifications as the CLR does (on
+ * Low the "GC" gives memory back) and to failures as the CLR would: E_OUTOFMEMORY at
+ * task level aborts the task, at domain level unloads the domain, E_FAIL ends the run
+ * (the CLR is finished in the process).
  *
  * Exit status: 0 when every call answered something the CLR can use (an escalation is
  * such an answer), 1 when one did not, 2 for a usage error.
@@ -21,10 +22,10 @@
 #include <initguid.h>
 #include "hostmem.h"
 
-#include "clr_callback.h"
+#include "clr/clr_callback.h"
 
-#include "clr_managers.h"
-#include "replay_trace.h"
+#include "clr/clr_managers.h"
+#include "trace/replay_trace.h"
 
 #define KiB ((SIZE_T)1 << 10)
 #define MiB ((SIZE_T)1 << 20)
@@ -270,8 +271,9 @@ static double progress(const struct managed_thread *t, unsigned done)
 }
 
 /* The level the CLR passes: eTaskCritical unless the thread holds a lock, then
-   eProcessCritical in the default domain and eAppDomainCritical elsewhere (CONTRACT.md
-   §1); finalizers run at eProcessCritical. */
+   eProcessCritical in the default domain and eAppDomainCritical elsewhere
+   (docs/clr-contract.md, "Which critical level the CLR passes"); finalizers run at
+   eProcessCritical. */
 static EMemoryCriticalLevel pick_level(struct managed_thread *t)
 {
     if (t->finalizer)

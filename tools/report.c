@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace_chart.h"
+#include "trace/trace_chart.h"
 
 #define EXIT_WRITTEN   0
 #define EXIT_FILE      1

@@ -1,71 +1,63 @@
 /*
- * Reading a hostmem trace back; see replay_trace.h and README.md ("The trace").
+ * Reading a hostmem trace back; see replay_trace.h. The rows come from the strict
+ * parser of core/trace_format.h, the same one hostmem-report draws from, so a trace
+ * the replay accepts is one the chart accepts too.
  */
 #include "replay_trace.h"
 
+#include "core/trace_format.h"
 #include "trace_chart.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FIELDS 12
-enum { TIME, THREAD, METHOD, LEVEL, ADDRESS, BYTES, FLAGS, PROTECT, HR, RESULT, COMMITTED, MALLOC };
-
-static int split(char *line, char **field)
-{
-    int n = 0;
-    char *p = line, *comma;
-
-    line[strcspn(line, "\r\n")] = 0;
-    for (;;) {
-        if (n == FIELDS)
-            return n + 1;
-        field[n++] = p;
-        if (!(comma = strchr(p, ',')))
-            return n;
-        *comma = 0;
-        p = comma + 1;
-    }
-}
+#define HR_E_OUTOFMEMORY 0x8007000Eu
+#define HR_E_FAIL        0x80004005u
 
 BOOL replay_check_trace(const char *path, const HOSTMEM_STATS *stats, char *error, size_t error_size)
 {
     ULONGLONG failures[3] = { 0, 0, 0 }, escalations = 0, notifications[3] = { 0, 0, 0 }, peak = 0, last = 0;
-    char line[512], *field[FIELDS + 1];
-    unsigned long number = 0;
+    hm_trace_parser *parser;
+    hm_trace_record row;
     FILE *file = fopen(path, "r");
-    int i;
+    int got, i;
 
     if (!file) {
         snprintf(error, error_size, "cannot be read");
         return FALSE;
     }
-    while (fgets(line, sizeof(line), file)) {
-        number++;
-        if (number == 1)
-            continue; /* the header */
-        if (split(line, field) != FIELDS) {
-            snprintf(error, error_size, "line %lu does not have %d fields", number, FIELDS);
-            fclose(file);
-            return FALSE;
-        }
-        last = strtoull(field[COMMITTED], NULL, 10);
+    if (!(parser = malloc(sizeof(*parser)))) {
+        fclose(file);
+        snprintf(error, error_size, "out of memory");
+        return FALSE;
+    }
+    hm_trace_parser_init(parser);
+    while ((got = hm_trace_read_row(parser, file, &row)) == HM_TRACE_GOT_ROW) {
+        last = row.committed;
         if (last > peak)
             peak = last;
-        if (!strcmp(field[METHOD], "OnMemoryNotification")) {
-            unsigned long state = strtoul(field[FLAGS], NULL, 0);
-            if (state >= 1 && state <= 3)
-                notifications[state - 1]++;
-        } else if (!strcmp(field[HR], "0x8007000E") || !strcmp(field[HR], "0x80004005")) {
-            unsigned long level = strtoul(field[LEVEL], NULL, 10);
-            if (level < 3 && *field[LEVEL])
-                failures[level]++;
-            if (!strcmp(field[HR], "0x80004005"))
+        if (!strcmp(row.method, "OnMemoryNotification")) {
+            notifications[row.flags - 1]++; /* the parser allows 1, 2 and 3 only */
+        } else if ((row.present & HM_TRACE_HRESULT) &&
+                   (row.hresult == HR_E_OUTOFMEMORY || row.hresult == HR_E_FAIL)) {
+            if (row.present & HM_TRACE_LEVEL)
+                failures[row.level]++;
+            if (row.hresult == HR_E_FAIL)
                 escalations++;
         }
     }
     fclose(file);
+    if (got != HM_TRACE_END) {
+        /* The parser's "LINE: what is wrong", or that reading failed. */
+        if (got == HM_TRACE_MALFORMED)
+            snprintf(error, error_size, "line %s", parser->error);
+        else
+            snprintf(error, error_size, "%s", parser->error);
+        free(parser);
+        return FALSE;
+    }
+    free(parser);
 
     for (i = 0; i < 3; i++) {
         if (failures[i] != stats->failures[i]) {

@@ -6,18 +6,8 @@
  * Portable C11 without windows.h: hostmem-report and hostmem-replay --chart use it,
  * and it builds natively as well as with MinGW-w64.
  *
- * The trace: CSV, UTF-8, '\n' line ends (a '\r' before it is tolerated). Line 1 is
- *   time_us,thread,method,level,address,size,flags,protect,hresult,result,committed,malloc
- * line 2 the Start row (size = commit limit in bytes, 0 = none; flags = high-water
- * percent; protect = low-water percent; both decimal), then one row per call, in time
- * order. README.md ("The trace") describes every column.
- *
- * The parser is strict, so that a trace and the code that wrote it cannot drift
- * apart unnoticed: every row must have 12 fields, a method from the documented list
- * (an unknown method is an error), numbers where numbers belong (decimal, or hex with
- * 0x where the format says hex), a level of 0, 1, 2 or empty, and time_us never
- * smaller than the row before. One trace per file: a second header or Start row is an
- * error.
+ * The trace is read through src/core/trace_format.h, whose strict parser decides what
+ * a well-formed trace is and words every complaint about one.
  */
 #ifndef HOSTMEM_TRACE_CHART_H
 #define HOSTMEM_TRACE_CHART_H
@@ -28,9 +18,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define HM_TRACE_HEADER "time_us,thread,method,level,address,size,flags,protect,hresult,result,committed,malloc"
-#define HM_TRACE_FIELDS 12
 
 /* hm_write_chart_svg's results. */
 #define HM_CHART_OK        0

@@ -10,8 +10,9 @@
  */
 #include "trace_chart.h"
 
+#include "core/trace_format.h"
+
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,314 +152,50 @@ static void count_thread(struct chart *c, uint64_t id)
         c->more_threads = 1;
 }
 
-/* ---------------------------------------------------------------- the parser ---- */
+/* ------------------------------------------------------------- reading it ---- */
 
-static const char *const methods[] = {
-    "Start", "CreateMalloc", "VirtualAlloc", "VirtualFree", "VirtualQuery", "VirtualProtect",
-    "GetMemoryLoad", "RegisterMemoryNotificationCallback", "NeedsVirtualAddressSpace",
-    "AcquiredVirtualAddressSpace", "ReleasedVirtualAddressSpace", "Alloc", "DebugAlloc", "Free",
-    "OnMemoryNotification", "Release",
-};
-
-static const char *const column[HM_TRACE_FIELDS] = {
-    "time_us", "thread", "method", "level", "address", "size", "flags", "protect", "hresult",
-    "result", "committed", "malloc",
-};
-enum { F_TIME, F_THREAD, F_METHOD, F_LEVEL, F_ADDRESS, F_SIZE, F_FLAGS, F_PROTECT, F_HRESULT,
-       F_RESULT, F_COMMITTED, F_MALLOC };
-
-struct parser {
-    unsigned long line;
-    char *error;
-    size_t error_size;
-};
-
-static int fail(struct parser *p, const char *format, ...)
+/* One row into the model; the parser has checked it already. */
+static void add_record(struct chart *c, const hm_trace_record *r)
 {
-    va_list args;
-    int n;
+    int kind = -1;
 
-    if (p->error && p->error_size) {
-        n = snprintf(p->error, p->error_size, "%lu: ", p->line);
-        if (n >= 0 && (size_t)n < p->error_size) {
-            va_start(args, format);
-            vsnprintf(p->error + n, p->error_size - (size_t)n, format, args);
-            va_end(args);
-        }
+    if (!strcmp(r->method, "Start")) {
+        c->limit = r->size;
+        c->high_percent = (unsigned)r->flags;
+        c->low_percent = (unsigned)r->protect;
+        count_thread(c, r->thread);
+        add_row(c, r->time_us, r->committed, r->malloc_bytes, -1);
+        return;
     }
-    return HM_CHART_BAD_TRACE;
-}
-
-/* Digits only: no sign, no spaces, no empty string; false on overflow. */
-static int parse_decimal(const char *s, uint64_t *value)
-{
-    uint64_t v = 0;
-
-    if (!*s)
-        return 0;
-    for (; *s; s++) {
-        unsigned d;
-        if (*s < '0' || *s > '9')
-            return 0;
-        d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    *value = v;
-    return 1;
-}
-
-/* 0x and 1 to 16 hex digits. */
-static int parse_hex(const char *s, uint64_t *value)
-{
-    uint64_t v = 0;
-    size_t digits = 0;
-
-    if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-        return 0;
-    for (s += 2; *s; s++, digits++) {
-        unsigned d;
-        if (*s >= '0' && *s <= '9') d = (unsigned)(*s - '0');
-        else if (*s >= 'a' && *s <= 'f') d = (unsigned)(*s - 'a' + 10);
-        else if (*s >= 'A' && *s <= 'F') d = (unsigned)(*s - 'A' + 10);
-        else return 0;
-        if (digits == 16)
-            return 0;
-        v = v << 4 | d;
-    }
-    if (!digits)
-        return 0;
-    *value = v;
-    return 1;
-}
-
-static int need_decimal(struct parser *p, char **field, int i, uint64_t *value)
-{
-    if (!parse_decimal(field[i], value))
-        return fail(p, "%s: \"%.40s\" is not an unsigned decimal number", column[i], field[i]);
-    return 0;
-}
-
-/* Empty, or hex with 0x; *present says which. */
-static int optional_hex(struct parser *p, char **field, int i, uint64_t *value, int *present)
-{
-    *present = field[i][0] != '\0';
-    if (*present && !parse_hex(field[i], value))
-        return fail(p, "%s: \"%.40s\" is neither empty nor hex (0x...)", column[i], field[i]);
-    return 0;
-}
-
-static int optional_decimal(struct parser *p, char **field, int i)
-{
-    uint64_t ignored;
-
-    if (field[i][0] && !parse_decimal(field[i], &ignored))
-        return fail(p, "%s: \"%.40s\" is neither empty nor an unsigned decimal number", column[i], field[i]);
-    return 0;
-}
-
-/* Splits line in place at commas; returns the number of fields (at most max are kept). */
-static int split(char *line, char **field, int max)
-{
-    int n = 0;
-    char *s = line;
-
-    for (;;) {
-        char *comma = strchr(s, ',');
-        if (n < max)
-            field[n] = s;
-        n++;
-        if (!comma)
-            return n;
-        *comma = '\0';
-        s = comma + 1;
-    }
-}
-
-static int method_index(const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-        if (!strcmp(methods[i], name))
-            return (int)i;
-    return -1;
-}
-
-static int parse_percent(struct parser *p, char **field, int i, const char *what, unsigned *percent)
-{
-    uint64_t v;
-
-    if (!parse_decimal(field[i], &v) || v > 100)
-        return fail(p, "%s: the Start row's %s \"%.40s\" is not a decimal percentage (0 to 100)",
-                    column[i], what, field[i]);
-    *percent = (unsigned)v;
-    return 0;
-}
-
-static int parse_start_row(struct parser *p, struct chart *c, char **field)
-{
-    uint64_t t, thread, committed, malloc_bytes;
-    int rc;
-
-    if (strcmp(field[F_METHOD], "Start"))
-        return fail(p, "expected the Start row first, found method \"%.40s\"", field[F_METHOD]);
-    if ((rc = need_decimal(p, field, F_TIME, &t)) || (rc = need_decimal(p, field, F_THREAD, &thread)))
-        return rc;
-    if (!parse_decimal(field[F_SIZE], &c->limit))
-        return fail(p, "size: the Start row's commit limit \"%.40s\" is not a decimal number of bytes",
-                    field[F_SIZE]);
-    if ((rc = parse_percent(p, field, F_FLAGS, "high-water percent", &c->high_percent)) ||
-        (rc = parse_percent(p, field, F_PROTECT, "low-water percent", &c->low_percent)) ||
-        (rc = need_decimal(p, field, F_COMMITTED, &committed)) ||
-        (rc = need_decimal(p, field, F_MALLOC, &malloc_bytes)))
-        return rc;
-    count_thread(c, thread);
-    add_row(c, t, committed, malloc_bytes, -1);
-    return 0;
-}
-
-static int parse_call_row(struct parser *p, struct chart *c, char **field, uint64_t *last_time,
-                          unsigned long *last_line)
-{
-    uint64_t t, thread, committed, malloc_bytes, flags = 0, hresult = 0, ignored;
-    int method, has_flags, has_hresult, present, kind = -1, rc;
-
-    /* The method first: a second run appended to the file starts with Start at time
-       0, and saying so is clearer than "goes back in time". */
-    method = method_index(field[F_METHOD]);
-    if (method < 0)
-        return fail(p, "method: unknown method \"%.60s\"", field[F_METHOD]);
-    if (method == 0)
-        return fail(p, "a second Start row: one trace per file");
-    if ((rc = need_decimal(p, field, F_TIME, &t)))
-        return rc;
-    if (t < *last_time)
-        return fail(p, "time_us %" PRIu64 " goes back in time (line %lu has %" PRIu64 ")", t, *last_line,
-                    *last_time);
-    if ((rc = need_decimal(p, field, F_THREAD, &thread)))
-        return rc;
-    if (field[F_LEVEL][0] && (field[F_LEVEL][1] || field[F_LEVEL][0] < '0' || field[F_LEVEL][0] > '2'))
-        return fail(p, "level: \"%.40s\" is not 0, 1, 2 or empty", field[F_LEVEL]);
-    if ((rc = optional_hex(p, field, F_ADDRESS, &ignored, &present)) ||
-        (rc = optional_decimal(p, field, F_SIZE)) ||
-        (rc = optional_hex(p, field, F_FLAGS, &flags, &has_flags)) ||
-        (rc = optional_hex(p, field, F_PROTECT, &ignored, &present)) ||
-        (rc = optional_hex(p, field, F_HRESULT, &hresult, &has_hresult)) ||
-        (rc = optional_hex(p, field, F_RESULT, &ignored, &present)) ||
-        (rc = need_decimal(p, field, F_COMMITTED, &committed)) ||
-        (rc = need_decimal(p, field, F_MALLOC, &malloc_bytes)))
-        return rc;
-    if (has_hresult && hresult > 0xFFFFFFFFu)
-        return fail(p, "hresult: \"%.40s\" is wider than 32 bits", field[F_HRESULT]);
-
-    if (!strcmp(methods[method], "OnMemoryNotification")) {
-        if (!has_flags || flags < 1 || flags > 3)
-            return fail(p, "flags: OnMemoryNotification needs 0x1, 0x2 or 0x3 (Low, Neutral, High), found \"%.40s\"",
-                        field[F_FLAGS]);
-        kind = EV_LOW + (int)(flags - 1);
-    } else if (has_hresult && hresult == HM_E_OUTOFMEMORY) {
-        kind = field[F_LEVEL][0] ? EV_REFUSED_TASK + (field[F_LEVEL][0] - '0') : EV_REFUSED_NO_LEVEL;
-    } else if (has_hresult && hresult == HM_E_FAIL) {
+    if (!strcmp(r->method, "OnMemoryNotification"))
+        kind = EV_LOW + (int)(r->flags - 1);
+    else if ((r->present & HM_TRACE_HRESULT) && r->hresult == HM_E_OUTOFMEMORY)
+        kind = (r->present & HM_TRACE_LEVEL) ? EV_REFUSED_TASK + (int)r->level : EV_REFUSED_NO_LEVEL;
+    else if ((r->present & HM_TRACE_HRESULT) && r->hresult == HM_E_FAIL)
         kind = EV_ESCALATION;
-    }
-    count_thread(c, thread);
-    add_row(c, t, committed, malloc_bytes, kind);
+    count_thread(c, r->thread);
+    add_row(c, r->time_us, r->committed, r->malloc_bytes, kind);
     c->rows++;
-    *last_time = t;
-    *last_line = p->line;
-    return 0;
 }
 
-#define MAX_LINE 4096
-
-/* One line without its '\n' (and a '\r' before it) into buf; 1 = a line, 0 = end of
-   file, <0 = error (already reported). */
-static int read_line(FILE *in, struct parser *p, char *buf, size_t size, int *rc)
+static int parse_trace(FILE *in, struct chart *c, char *error, size_t error_size)
 {
-    size_t len;
+    hm_trace_parser *p = malloc(sizeof(*p));
+    hm_trace_record record;
+    int got, rc = HM_CHART_OK;
 
-    if (!fgets(buf, (int)size, in)) {
-        if (ferror(in)) {
-            if (p->error && p->error_size)
-                snprintf(p->error, p->error_size, "reading the trace failed");
-            *rc = HM_CHART_IO_ERROR;
-            return -1;
-        }
-        return 0;
-    }
-    p->line++;
-    len = strlen(buf);
-    if (len && buf[len - 1] == '\n')
-        buf[--len] = '\0';
-    else if (!feof(in)) {
-        *rc = fail(p, "line longer than %d characters", MAX_LINE - 2);
-        return -1;
-    }
-    if (len && buf[len - 1] == '\r')
-        buf[--len] = '\0';
-    return 1;
-}
-
-static int parse_trace(FILE *in, struct chart *c, struct parser *p)
-{
-    char *buf = malloc(MAX_LINE);
-    char *field[HM_TRACE_FIELDS];
-    uint64_t last_time = 0;
-    unsigned long last_line = 0;
-    int got, n, rc = 0;
-
-    if (!buf)
+    if (!p)
         return HM_CHART_NO_MEMORY;
+    hm_trace_parser_init(p);
     c->bucket_us = 1;
-
-    got = read_line(in, p, buf, MAX_LINE, &rc);
-    if (got == 0) {
-        p->line = 1;
-        rc = fail(p, "the trace is empty: expected the header " HM_TRACE_HEADER);
-    } else if (got > 0) {
-        /* A UTF-8 byte order mark, as some editors write, is not a reason to fail. */
-        const char *text = strncmp(buf, "\xEF\xBB\xBF", 3) ? buf : buf + 3;
-        if (strcmp(text, HM_TRACE_HEADER))
-            rc = fail(p, "expected the header " HM_TRACE_HEADER);
+    while ((got = hm_trace_read_row(p, in, &record)) == HM_TRACE_GOT_ROW)
+        add_record(c, &record);
+    if (got != HM_TRACE_END) {
+        rc = got == HM_TRACE_MALFORMED ? HM_CHART_BAD_TRACE : HM_CHART_IO_ERROR;
+        if (error && error_size)
+            snprintf(error, error_size, "%s", p->error);
     }
-    if (got <= 0 || rc)
-        goto done;
-
-    got = read_line(in, p, buf, MAX_LINE, &rc);
-    if (got == 0) {
-        p->line = 2;
-        rc = fail(p, "the Start row is missing: the trace ends after its header");
-        goto done;
-    }
-    if (got < 0)
-        goto done;
-    n = split(buf, field, HM_TRACE_FIELDS);
-    if (n != HM_TRACE_FIELDS) {
-        rc = fail(p, "expected %d fields, found %d", HM_TRACE_FIELDS, n);
-        goto done;
-    }
-    if ((rc = parse_start_row(p, c, field)))
-        goto done;
-    last_time = c->t_end;
-    last_line = p->line;
-
-    while ((got = read_line(in, p, buf, MAX_LINE, &rc)) > 0) {
-        if (!strcmp(buf, HM_TRACE_HEADER)) {
-            rc = fail(p, "a second header: one trace per file");
-            break;
-        }
-        n = split(buf, field, HM_TRACE_FIELDS);
-        if (n != HM_TRACE_FIELDS) {
-            rc = fail(p, "expected %d fields, found %d", HM_TRACE_FIELDS, n);
-            break;
-        }
-        if ((rc = parse_call_row(p, c, field, &last_time, &last_line)))
-            break;
-    }
-done:
-    free(buf);
+    free(p);
     return rc;
 }
 
@@ -1071,7 +808,6 @@ static void write_svg(struct svg *s, const char *title)
 
 int hm_write_chart_svg(FILE *trace, FILE *svg, const char *title, char *error, size_t error_size)
 {
-    struct parser p;
     struct chart *c;
     struct svg s;
     int rc;
@@ -1089,10 +825,7 @@ int hm_write_chart_svg(FILE *trace, FILE *svg, const char *title, char *error, s
             snprintf(error, error_size, "out of memory");
         return HM_CHART_NO_MEMORY;
     }
-    memset(&p, 0, sizeof(p));
-    p.error = error;
-    p.error_size = error_size;
-    rc = parse_trace(trace, c, &p);
+    rc = parse_trace(trace, c, error, error_size);
     if (rc == HM_CHART_NO_MEMORY && error && error_size)
         snprintf(error, error_size, "out of memory");
     if (!rc) {

@@ -1,7 +1,8 @@
 /*
  * The CLR's memory notification callback is a static object whose AddRef and Release
- * return 1 (CONTRACT.md §1). The tools that play the CLR build theirs from these
- * pieces and supply only OnMemoryNotification.
+ * return 1 (docs/clr-contract.md, "Sequence of SetHostControl"). The tools and tests
+ * that play the CLR build theirs from these pieces and supply only
+ * OnMemoryNotification.
  */
 #ifndef HOSTMEM_CLR_CALLBACK_H
 #define HOSTMEM_CLR_CALLBACK_H

@@ -1,7 +1,8 @@
 /*
  * The host managers the CLR asks IHostControl::GetHostManager for inside
- * SetHostControl, in the CLR's order (CONTRACT.md §1). MinGW-w64's mscoree.h declares
- * none of their IIDs; the values are those of Microsoft's mscoree.h (.NET 2.0/4.0 SDK).
+ * SetHostControl, in the CLR's order (docs/clr-contract.md, "Sequence of
+ * SetHostControl"). MinGW-w64's mscoree.h declares none of their IIDs; the values are
+ * those of Microsoft's mscoree.h (.NET 2.0/4.0 SDK).
  */
 #ifndef HOSTMEM_CLR_MANAGERS_H
 #define HOSTMEM_CLR_MANAGERS_H
