@@ -1,6 +1,6 @@
 /*
- * IHostMemoryManager, method by method: one test per documented behaviour (issue 2,
- * CONTRACT.md §1-§4, /tmp/decisions.md). Every claim about memory is checked against
+ * IHostMemoryManager, method by method: one test per documented behaviour
+ * (docs/behaviour.md, docs/clr-contract.md). Every claim about memory is checked against
  * the OS itself (os_page_state, os_committed_in_reservation, raw kernel32 calls side
  * by side), never against hostmem's own word.
  */
@@ -16,7 +16,8 @@
 
 static const EMemoryCriticalLevel all_levels[] = { eTaskCritical, eAppDomainCritical, eProcessCritical };
 
-/* What each level returns by default when memory runs out (CONTRACT.md §4). */
+/* What each level returns by default when memory runs out (docs/clr-contract.md,
+   "What each critical level means"). */
 static HRESULT default_policy(EMemoryCriticalLevel level)
 {
     return level == eProcessCritical ? E_FAIL : E_OUTOFMEMORY;
@@ -890,7 +891,8 @@ static void real_out_of_memory_at(EMemoryCriticalLevel level)
     DWORD raw_error;
     HRESULT hr;
 
-    /* What kernel32 itself says to the same request (CONTRACT.md §3). */
+    /* What kernel32 itself says to the same request (docs/clr-contract.md,
+       "How kernel32 reports failures"). */
     SetLastError(0);
     raw = VirtualAlloc(NULL, HUGE_REQUEST, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
     raw_error = GetLastError();

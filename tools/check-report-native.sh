@@ -17,7 +17,9 @@ mkdir -p "$OUT"
       "$ROOT/tools/report.c" "$ROOT/tools/trace/trace_chart.c" "$ROOT/src/core/trace_format.c" \
       -o "$OUT/hostmem-report"
 
-header="time_us,thread,method,level,address,size,flags,protect,hresult,result,committed,malloc"
+# The header line as the format defines it (its one spelling).
+header=$(sed -n 's/^#define HM_TRACE_HEADER "\(.*\)"$/\1/p' "$ROOT/src/core/trace_format.h")
+[[ -n "$header" ]] || { echo "no HM_TRACE_HEADER in src/core/trace_format.h" >&2; exit 1; }
 printf '%s\n%s\n%s\n%s\n' "$header" \
     "0,1,Start,,,1048576,90,60,,,0,0" \
     "10,1,VirtualAlloc,0,0x0,983040,0x3000,0x4,0x00000000,0x10000,983040,0" \

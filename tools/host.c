@@ -5,7 +5,7 @@
  *
  * mscoree.dll -> CLRCreateInstance -> ICLRMetaHost::GetRuntime("v4.0.30319") ->
  * ICLRRuntimeInfo::GetInterface(CLSID_CLRRuntimeHost) -> SetHostControl(hostmem) ->
- * Start -> ExecuteInDefaultAppDomain (CONTRACT.md §1). Each step that can fail has its
+ * Start -> ExecuteInDefaultAppDomain (docs/clr-contract.md, "Loading the runtime"). Each step that can fail has its
  * own exit code and one line on stderr naming the step and the HRESULT; on success the
  * exit code is the managed method's return value.
  *
@@ -316,7 +316,8 @@ int wmain(int argc, WCHAR **argv)
     if (hr != S_OK)
         return step_failed(EXIT_HOSTMEM, "HostMemCreateHostControl", hr, NULL);
 
-    /* Before Start: afterwards the CLR answers E_ACCESSDENIED (CONTRACT.md §1). */
+    /* Before Start: afterwards the CLR answers E_ACCESSDENIED (docs/clr-contract.md,
+       "Sequence of SetHostControl"). */
     hr = ICLRRuntimeHost_SetHostControl(runtime_host, control);
     if (hr != S_OK)
         return step_failed(EXIT_SET_CONTROL, "ICLRRuntimeHost::SetHostControl", hr, NULL);
