@@ -19,6 +19,7 @@
 #include "block_table.h"
 #include "budget.h"
 #include "config.h"
+#include "governance.h"
 #include "ledger.h"
 #include "notifier.h"
 #include "pressure.h"
@@ -55,6 +56,7 @@ struct memory_manager {
     _Atomic(uint64_t)  escalations;
     _Atomic(uint64_t)  notifications[3];
     hm_trace          *trace;       /* NULL: tracing off, one predictable branch per call */
+    struct hm_governance governance; /* IHostPolicyManager, IActionOnCLREvent, their counts */
 };
 
 /* --- memory_manager.c: the object, its lifetime, its notification callback --- */

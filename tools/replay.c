@@ -208,6 +208,7 @@ static double mib(ULONGLONG bytes)
 /* --- the CLR's state --- */
 
 static IHostMemoryManager *manager;
+static IHostPolicyManager *replay_policy_manager; /* hostmem's, from SetHostControl */
 static IHostMalloc *clr_malloc;
 static struct options options;
 static volatile LONG clr_finished;       /* an E_FAIL: the CLR is unusable */
@@ -599,6 +600,15 @@ static BOOL set_host_control(IHostControl **control)
 
         snprintf(call, sizeof(call), "GetHostManager(IID_%s)", clr_other_managers[i].name);
         hr = IHostControl_GetHostManager(*control, &clr_other_managers[i].iid, &other);
+        if (IsEqualIID(&clr_other_managers[i].iid, &IID_IHostPolicyManager)) {
+            /* hostmem hears of the CLR's escalations; the CLR keeps it (never releases it). */
+            step(call, hr, S_OK, other ? "the CLR tells hostmem of its escalations" : "refused");
+            if (hr == S_OK && other)
+                replay_policy_manager = other;
+            else
+                mismatches++;
+            continue;
+        }
         step(call, hr, E_NOINTERFACE, other ? "out pointer NOT cleared" : "the CLR keeps its own");
         if (other)
             mismatches++;
@@ -764,6 +774,8 @@ int main(int argc, char **argv)
     IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL);
     final_stats = read_stats();
     IHostMalloc_Release(clr_malloc);
+    if (replay_policy_manager)
+        IHostPolicyManager_Release(replay_policy_manager);
     IHostMemoryManager_Release(manager);
     IHostControl_Release(control); /* the last reference: the trace is complete */
 
