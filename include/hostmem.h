@@ -62,7 +62,8 @@ typedef void (WINAPI *HOSTMEM_ESCALATION_CALLBACK)(void *context, const HOSTMEM_
 
 typedef struct HOSTMEM_CONFIG {
     DWORD     cbSize;        /* sizeof(HOSTMEM_CONFIG); lets the struct grow */
-    ULONGLONG commitLimit;   /* bytes the CLR may commit; 0 = no limit. HOSTMEM_COMMIT_LIMIT overrides. */
+    ULONGLONG commitLimit;   /* bytes the CLR may commit; 0 = no limit; HOSTMEM_COMMIT_LIMIT_FROM_JOB =
+                                the Windows job's limit. HOSTMEM_COMMIT_LIMIT (SIZE or "job") overrides. */
     /* further fields: a zero field means its default */
     DWORD     failureAction[3];                  /* HOSTMEM_FAILURE_ACTION, indexed by EMemoryCriticalLevel */
     HOSTMEM_ESCALATION_CALLBACK escalationCallback; /* NULL: none */

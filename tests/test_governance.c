@@ -308,6 +308,21 @@ static void a_failing_clr_call_stops_the_sequence_and_is_returned(void **state)
         assert_null(clr.action[Event_DomainUnload]);
         release_last((IUnknown *)control);
     }
+    /* S_OK with nothing: a control that is not there cannot be configured; a manager
+       that is not there is one not offered. */
+    {
+        clr_runtime clr;
+
+        clr_runtime_init(&clr, NULL);
+        clr.null_control = TRUE;
+        assert_int_equal(configure_with(&config, &clr), E_NOINTERFACE);
+        assert_int_equal(clr.call_count, 1);
+        clr_runtime_init(&clr, NULL);
+        clr.null_managers = TRUE;
+        assert_int_equal(configure_with(&config, &clr), S_OK);
+        assert_string_equal(calls_of(&clr), CONTROL GET("ICLRPolicyManager") GET("ICLRGCManager")
+                                            GET("ICLROnEventManager"));
+    }
     /* GetCLRControl itself failing. */
     {
         clr_runtime clr;

@@ -284,6 +284,8 @@ static HRESULT get_manager(clr_runtime *clr, REFIID riid, const char *name, unsi
     } else {
         hr = (clr->offers & offer) ? stand_in(clr, "GetCLRManager", name) : E_NOINTERFACE;
     }
+    if (hr == S_OK && !clr->inner_control && clr->null_managers)
+        return record(clr, "GetCLRManager", name, 0, 0, 0, hr);
     if (hr == S_OK) {
         add_ref(clr);
         *object = ours;
@@ -366,6 +368,8 @@ static HRESULT WINAPI host_GetCLRControl(ICLRRuntimeHost *iface, ICLRControl **c
         }
     } else {
         hr = clr->control_hr;
+        if (hr == S_OK && clr->null_control)
+            return record(clr, "GetCLRControl", NULL, 0, 0, 0, hr);
     }
     if (hr == S_OK) {
         add_ref(clr);

@@ -42,6 +42,8 @@ typedef struct clr_runtime {
     const char         *fail_method;  /* this method answers fail_hr (stand-in only) */
     HRESULT             fail_hr;
     HRESULT             control_hr;   /* GetCLRControl's answer (stand-in only) */
+    BOOL                null_control;  /* GetCLRControl: S_OK with NULL (stand-in only) */
+    BOOL                null_managers; /* GetCLRManager: S_OK with NULL (stand-in only) */
 
     /* What happened. */
     clr_call            calls[CLR_MAX_CALLS];
