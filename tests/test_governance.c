@@ -476,7 +476,11 @@ static void policy_callbacks_are_counted_and_traced(void **state)
     assert_int_equal(IHostPolicyManager_OnDefaultAction(policy, OPR_ThreadAbort, eAbortThread), S_OK);
     assert_int_equal(IHostPolicyManager_OnDefaultAction(policy, OPR_ProcessExit, eExitProcess), S_OK);
     assert_true(clr_runtime_raise(&clr, Event_DomainUnload, (void *)(ULONG_PTR)7));
+    /* Without an escalation callback the CLR disabling itself is in the books and the
+       trace only. */
+    assert_true(clr_runtime_raise(&clr, Event_ClrDisabled, NULL));
     stats = stats_of((IUnknown *)control);
+    assert_int_equal(stats.clrDisabled, 1);
     assert_int_equal(stats.policyFailures, 2);
     assert_int_equal(stats.policyTimeouts, 1);
     assert_int_equal(stats.policyDefaultActions, 2);
@@ -505,6 +509,7 @@ static void policy_callbacks_are_counted_and_traced(void **state)
     assert_non_null(strstr(all, "OnDefaultAction,,,,0x0,0x2,,,0,0\n"));
     assert_non_null(strstr(all, "OnDefaultAction,,,,0x5,0x6,,,0,0\n"));
     assert_non_null(strstr(all, "OnEvent,,,7,0x0,,,,0,0\n"));
+    assert_non_null(strstr(all, "OnEvent,,,0,0x1,,,,0,0\n"));
 }
 
 /* --- HOSTMEM_STATS and HOSTMEM_CONFIG of every version --------------------------------- */
