@@ -208,7 +208,7 @@ static void print_configuration(const clr_runtime *clr)
         char call[128];
         const char *name = hresult_name(clr->calls[i].hr);
         clr_call_describe(&clr->calls[i], call, sizeof(call));
-        printf("     %-62s %-16s %s\n", call, name ? name : "(failed)",
+        printf("     %-70s %-14s %s\n", call, name ? name : "(failed)",
                clr->calls[i].hr == S_OK ? "set" : clr->calls[i].hr == E_NOINTERFACE ? "not offered: skipped" : "failed");
     }
     clr_runtime_print(clr, stdout);

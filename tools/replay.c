@@ -733,7 +733,7 @@ static void configure_runtime(IHostControl *control)
     for (i = 0; i < clr.call_count; i++) {
         char call[128];
         clr_call_describe(&clr.calls[i], call, sizeof(call));
-        printf("     %-62s %-16s %s\n", call, hresult_name(clr.calls[i].hr) ? hresult_name(clr.calls[i].hr) : "(failed)",
+        printf("     %-70s %-14s %s\n", call, hresult_name(clr.calls[i].hr) ? hresult_name(clr.calls[i].hr) : "(failed)",
                clr.calls[i].hr == S_OK ? "set" : clr.calls[i].hr == E_NOINTERFACE ? "not offered: skipped" : "failed");
     }
     step("HostMemConfigureRuntime", hr, S_OK, "the CLR governed as SQL Server's is");

@@ -533,16 +533,16 @@ void clr_call_describe(const clr_call *call, char *text, size_t size)
     else if (!strcmp(m, "GetCLRControl"))
         snprintf(text, size, "ICLRRuntimeHost::GetCLRControl");
     else if (!strcmp(m, "SetActionOnFailure"))
-        snprintf(text, size, "ICLRPolicyManager::SetActionOnFailure(%s, %s)", clr_failure_name(call->arg[0]),
+        snprintf(text, size, "SetActionOnFailure(%s, %s)", clr_failure_name(call->arg[0]),
                  clr_action_name(call->arg[1]));
     else if (!strcmp(m, "SetTimeoutAndAction"))
-        snprintf(text, size, "ICLRPolicyManager::SetTimeoutAndAction(%s, %lu, %s)", clr_operation_name(call->arg[0]),
+        snprintf(text, size, "SetTimeoutAndAction(%s, %lu, %s)", clr_operation_name(call->arg[0]),
                  (unsigned long)call->arg[1], clr_action_name(call->arg[2]));
     else if (!strcmp(m, "SetGCStartupLimits"))
-        snprintf(text, size, "ICLRGCManager::SetGCStartupLimits(%lu KiB, %lu KiB)", (unsigned long)(call->arg[0] >> 10),
+        snprintf(text, size, "SetGCStartupLimits(%lu KiB, %lu KiB)", (unsigned long)(call->arg[0] >> 10),
                  (unsigned long)(call->arg[1] >> 10));
     else if (!strcmp(m, "RegisterActionOnEvent") || !strcmp(m, "UnregisterActionOnEvent"))
-        snprintf(text, size, "ICLROnEventManager::%s(%s, &action)", m, clr_event_name(call->arg[0]));
+        snprintf(text, size, "%s(%s, &action)", m, clr_event_name(call->arg[0]));
     else
         snprintf(text, size, "%s(%lu, %lu, %lu)", m, (unsigned long)call->arg[0], (unsigned long)call->arg[1],
                  (unsigned long)call->arg[2]);

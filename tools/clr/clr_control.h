@@ -81,7 +81,7 @@ const char *clr_failure_name(DWORD failure);
 const char *clr_operation_name(DWORD operation);
 const char *clr_event_name(DWORD event);
 
-/* "ICLRPolicyManager::SetActionOnFailure(FAIL_CriticalResource, eUnloadAppDomain)" */
+/* "SetActionOnFailure(FAIL_CriticalResource, eUnloadAppDomain)": the call as a line */
 void clr_call_describe(const clr_call *call, char *text, size_t size);
 
 /* The summary lines hostmem-replay and hostmem-host print: the policy in force, the GC
