@@ -97,21 +97,21 @@ HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
     if (size < HOSTMEM_STATS_V1_SIZE || size > sizeof(all) || !(manager = hm_exports_manager_of(object)))
         return E_INVALIDARG;
     read_stats(manager, &all);
-    /* A caller built against an older header passes a smaller struct: write the fields
-       that fit whole, nothing past them. */
-    fit = (DWORD)HOSTMEM_STATS_V1_SIZE;
-#define FIT(field)                                                                     \
-    if (offsetof(HOSTMEM_STATS, field) + sizeof(all.field) <= size &&                  \
-        offsetof(HOSTMEM_STATS, field) + sizeof(all.field) > fit)                      \
-        fit = (DWORD)(offsetof(HOSTMEM_STATS, field) + sizeof(all.field))
-    FIT(domainUnloads);
-    FIT(policyFailures);
-    FIT(policyTimeouts);
-    FIT(policyDefaultActions);
-    FIT(commitLimit);
-    FIT(clrDisabled);
-    FIT(limitSource);
-#undef FIT
+    /* A caller built against an older header passes a smaller struct: write what lies
+       within cbSize, except a field that cbSize cuts (only an odd size cuts one). */
+    fit = size;
+#define CUT(field)                                                                     \
+    if (offsetof(HOSTMEM_STATS, field) < size &&                                       \
+        offsetof(HOSTMEM_STATS, field) + sizeof(all.field) > size)                     \
+        fit = (DWORD)offsetof(HOSTMEM_STATS, field)
+    CUT(domainUnloads);
+    CUT(policyFailures);
+    CUT(policyTimeouts);
+    CUT(policyDefaultActions);
+    CUT(commitLimit);
+    CUT(clrDisabled);
+    CUT(limitSource);
+#undef CUT
     memcpy((char *)stats + sizeof(stats->cbSize), (const char *)&all + sizeof(all.cbSize),
            fit - sizeof(stats->cbSize));
     return S_OK;

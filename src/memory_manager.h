@@ -1,7 +1,8 @@
 /*
  * The memory manager: the object behind IHostMemoryManager, and what the other objects
- * of the DLL (host_control.c, host_malloc.c) and the manager's own concern files
- * (virtual.c, limit.c, views.c, exports.c) use of it.
+ * of the DLL (host_control.c, host_malloc.c, host_policy_manager.c, clr_events.c) and
+ * the manager's own concern files (virtual.c, limit.c, views.c, exports.c,
+ * configure_runtime.c) use of it.
  *
  * The struct is here, not in memory_manager.c, because its behaviour is split by
  * concern across those files; only they include this header's struct fields. Every

@@ -516,6 +516,12 @@ static void policy_callbacks_are_counted_and_traced(void **state)
 
 static void stats_of_every_size_get_the_fields_that_fit(void **state)
 {
+#define FIELD(name) { offsetof(HOSTMEM_STATS, name), sizeof(((HOSTMEM_STATS *)0)->name) }
+    static const struct { size_t offset, size; } governance_fields[] = {
+        FIELD(domainUnloads), FIELD(policyFailures), FIELD(policyTimeouts), FIELD(policyDefaultActions),
+        FIELD(commitLimit), FIELD(clrDisabled), FIELD(limitSource),
+    };
+#undef FIELD
     IHostControl *control = new_control(NULL);
     IHostPolicyManager *policy = NULL;
     union { HOSTMEM_STATS stats; unsigned char bytes[sizeof(HOSTMEM_STATS) + 16]; } buffer;
@@ -537,12 +543,14 @@ static void stats_of_every_size_get_the_fields_that_fit(void **state)
         /* Only whole fields: policyFailures once it fits, never a byte past cbSize. */
         if (size >= offsetof(HOSTMEM_STATS, policyFailures) + sizeof(ULONGLONG))
             assert_int_equal(buffer.stats.policyFailures, 1);
+        /* A field cut by cbSize is not written at all. */
         written_to = size;
-        if (size < offsetof(HOSTMEM_STATS, domainUnloads) + sizeof(ULONGLONG))
-            written_to = (DWORD)HOSTMEM_STATS_V1_SIZE;
+        for (i = 0; i < sizeof(governance_fields) / sizeof(governance_fields[0]); i++)
+            if (governance_fields[i].offset < size && governance_fields[i].offset + governance_fields[i].size > size)
+                written_to = (DWORD)governance_fields[i].offset;
         for (i = written_to; i < sizeof(buffer.bytes); i++)
-            if (i >= size && buffer.bytes[i] != 0xAB)
-                fail_msg("cbSize %lu: byte %lu past it was written", (unsigned long)size, (unsigned long)i);
+            if (buffer.bytes[i] != 0xAB)
+                fail_msg("cbSize %lu: byte %lu was written", (unsigned long)size, (unsigned long)i);
     }
     /* The first version's size exactly: nothing of the governance fields. */
     memset(&buffer, 0xAB, sizeof(buffer));
