@@ -18,7 +18,7 @@ if(HOSTMEM_PDB)
   install(FILES $<TARGET_FILE_DIR:hostmem>/hostmem.pdb DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
 install(FILES include/hostmem.h ${HOSTMEM_GENERATED_DIR}/hostmem_clr.h ${HOSTMEM_GENERATED_DIR}/hostmem_version.h
-  idl/hostmem_clr.idl
+  idl/hostmem_clr.idl ${HOSTMEM_GENERATED_DIR}/hostmem_clr_policy.h idl/hostmem_clr_policy.idl
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT hostmemTargets NAMESPACE hostmem:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/hostmem)
 configure_package_config_file(cmake/hostmemConfig.cmake.in ${PROJECT_BINARY_DIR}/hostmemConfig.cmake

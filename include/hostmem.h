@@ -20,6 +20,7 @@
    changes nothing. docs/windows-sdk.md. */
 #include <mscoree.h>      /* IHostControl, ICLRRuntimeHost */
 #include "hostmem_clr.h"  /* IHostMemoryManager, IHostMalloc, ..., HOST_E_* (from idl/) */
+#include "hostmem_clr_policy.h" /* ICLRPolicyManager, IHostPolicyManager, ICLRGCManager, ... (idl/) */
 #include "hostmem_version.h" /* HOSTMEM_VERSION_MAJOR ... (generated from CMakeLists.txt) */
 
 #ifdef __cplusplus
@@ -41,13 +42,22 @@ typedef enum HOSTMEM_FAILURE_ACTION {
     HOSTMEM_ACTION_ESCALATE    = 2  /* E_FAIL: the CLR is no longer usable in this process */
 } HOSTMEM_FAILURE_ACTION;
 
-/* Passed to the escalation callback each time a failure returns E_FAIL. */
+/* What HOSTMEM_ESCALATION reports. */
+typedef enum HOSTMEM_ESCALATION_KIND {
+    HOSTMEM_ESCALATION_FAILED_REQUEST = 0, /* hostmem returned E_FAIL to an allocation */
+    HOSTMEM_ESCALATION_CLR_DISABLED   = 1  /* the CLR raised Event_ClrDisabled (HostMemConfigureRuntime) */
+} HOSTMEM_ESCALATION_KIND;
+
+/* Passed to the escalation callback each time a failure returns E_FAIL, and once when
+   the CLR disables itself. Read kind only when cbSize covers it. */
 typedef struct HOSTMEM_ESCALATION {
     DWORD                cbSize;    /* sizeof(HOSTMEM_ESCALATION) */
-    EMemoryCriticalLevel level;     /* the level the CLR passed */
-    SIZE_T               bytes;     /* the size the CLR asked for */
-    DWORD                osError;   /* the Win32 error behind the failure */
-    const char          *method;    /* "VirtualAlloc", "Alloc" or "DebugAlloc" */
+    EMemoryCriticalLevel level;     /* the level the CLR passed (eProcessCritical for CLR_DISABLED) */
+    SIZE_T               bytes;     /* the size the CLR asked for (0 for CLR_DISABLED) */
+    DWORD                osError;   /* the Win32 error behind the failure (0 for CLR_DISABLED) */
+    const char          *method;    /* "VirtualAlloc", "Alloc", "DebugAlloc" or "Event_ClrDisabled" */
+    /* --- since HostMemConfigureRuntime --- */
+    DWORD                kind;      /* HOSTMEM_ESCALATION_KIND */
 } HOSTMEM_ESCALATION;
 
 /* Called on the failing thread, outside every hostmem lock, before E_FAIL is returned.
@@ -56,7 +66,8 @@ typedef void (WINAPI *HOSTMEM_ESCALATION_CALLBACK)(void *context, const HOSTMEM_
 
 typedef struct HOSTMEM_CONFIG {
     DWORD     cbSize;        /* sizeof(HOSTMEM_CONFIG); lets the struct grow */
-    ULONGLONG commitLimit;   /* bytes the CLR may commit; 0 = no limit. HOSTMEM_COMMIT_LIMIT overrides. */
+    ULONGLONG commitLimit;   /* bytes the CLR may commit; 0 = no limit; HOSTMEM_COMMIT_LIMIT_FROM_JOB =
+                                the Windows job's limit. HOSTMEM_COMMIT_LIMIT (SIZE or "job") overrides. */
     /* further fields: a zero field means its default */
     DWORD     failureAction[3];                  /* HOSTMEM_FAILURE_ACTION, indexed by EMemoryCriticalLevel */
     HOSTMEM_ESCALATION_CALLBACK escalationCallback; /* NULL: none */
@@ -80,10 +91,33 @@ typedef struct HOSTMEM_CONFIG {
     /* A file to write the call trace to (created anew; CSV, see README); NULL = none.
        HOSTMEM_TRACE in the environment overrides it. */
     const WCHAR *traceFile;
+    /* --- governance: HostMemConfigureRuntime and the job limit (docs/governance.md) --- */
+    /* The CLR's escalation policy: an EPolicyAction for each, 0 = hostmem's default
+       (SQL Server's), HOSTMEM_POLICY_UNCHANGED = make no call, the CLR keeps its own.
+       eNoAction cannot be asked for. */
+    DWORD     criticalResourceAction;    /* FAIL_CriticalResource; default eUnloadAppDomain */
+    DWORD     orphanedLockAction;        /* FAIL_OrphanedLock; default eUnloadAppDomain */
+    DWORD     nonCriticalResourceAction; /* FAIL_NonCriticalResource; default eThrowException */
+    DWORD     unloadTimeoutAction;       /* OPR_AppDomainUnload on timeout; default eRudeUnloadAppDomain */
+    DWORD     unloadTimeoutMs;           /* 0 = 10000; HOSTMEM_POLICY_UNCHANGED = no SetTimeoutAndAction */
+    /* ICLRGCManager::SetGCStartupLimits. 0 = derived from the commit limit (no call
+       without one); a value: segment at least 4 MB and a multiple of 1 MB, gen0 at
+       least 64 KB. HOSTMEM_GC_LIMITS_OFF in gcSegmentSize: no call. */
+    DWORD     gcSegmentSize;
+    DWORD     gcMaxGen0Size;
+    /* With commitLimit HOSTMEM_COMMIT_LIMIT_FROM_JOB (or HOSTMEM_COMMIT_LIMIT=job): this
+       share of the job's memory limit; 0 = 75, otherwise 1..100. */
+    DWORD     jobLimitPercent;
 } HOSTMEM_CONFIG;
 
 #define HOSTMEM_HEADROOM_NONE (~(ULONGLONG)0)
 #define HOSTMEM_RETRY_NONE    (~(DWORD)0)
+/* commitLimit: take the limit from the Windows job the process runs in (the smaller of
+   its per-process and its job memory limit, times jobLimitPercent); no limit outside a
+   job or when the job sets no memory limit. */
+#define HOSTMEM_COMMIT_LIMIT_FROM_JOB (~(ULONGLONG)0)
+#define HOSTMEM_POLICY_UNCHANGED      (~(DWORD)0)
+#define HOSTMEM_GC_LIMITS_OFF         (~(DWORD)0)
 
 /* The smallest cbSize accepted: a config that has only cbSize and commitLimit. */
 #define HOSTMEM_CONFIG_MIN_SIZE (offsetof(HOSTMEM_CONFIG, commitLimit) + sizeof(ULONGLONG))
@@ -104,12 +138,44 @@ typedef struct HOSTMEM_STATS {
     ULONGLONG failures[3];         /* failed requests, by EMemoryCriticalLevel */
     ULONGLONG escalations;         /* failures that returned E_FAIL */
     ULONGLONG notifications[3];    /* delivered Low, Neutral, High */
+    /* --- governance: HostMemConfigureRuntime and the job limit --- */
+    ULONGLONG domainUnloads;       /* Event_DomainUnload seen */
+    ULONGLONG policyFailures;      /* IHostPolicyManager::OnFailure calls */
+    ULONGLONG policyTimeouts;      /* IHostPolicyManager::OnTimeout calls */
+    ULONGLONG policyDefaultActions; /* IHostPolicyManager::OnDefaultAction calls */
+    ULONGLONG commitLimit;         /* the limit in force, bytes; 0 = none */
+    DWORD     clrDisabled;         /* 1 once Event_ClrDisabled was seen */
+    DWORD     limitSource;         /* HOSTMEM_LIMIT_SOURCE: where commitLimit came from */
 } HOSTMEM_STATS;
 
+typedef enum HOSTMEM_LIMIT_SOURCE {
+    HOSTMEM_LIMIT_NONE        = 0, /* no limit */
+    HOSTMEM_LIMIT_CONFIG      = 1, /* HOSTMEM_CONFIG.commitLimit */
+    HOSTMEM_LIMIT_ENVIRONMENT = 2, /* HOSTMEM_COMMIT_LIMIT=SIZE */
+    HOSTMEM_LIMIT_JOB         = 3  /* the Windows job's memory limit */
+} HOSTMEM_LIMIT_SOURCE;
+
+/* The size of the first HOSTMEM_STATS (up to notifications): the smallest cbSize
+   HostMemGetStats accepts. */
+#define HOSTMEM_STATS_V1_SIZE (offsetof(HOSTMEM_STATS, notifications) + 3 * sizeof(ULONGLONG))
+
 /* manager: the IHostMemoryManager or the IHostControl that owns it. Lock-free.
-   S_OK; E_POINTER for NULL arguments; E_INVALIDARG for a cbSize other than
-   sizeof(HOSTMEM_STATS) or a manager that is not hostmem's. */
+   cbSize: any size from HOSTMEM_STATS_V1_SIZE to sizeof(HOSTMEM_STATS); only the
+   fields that fit whole are written, so a caller built against an older header keeps
+   working. S_OK; E_POINTER for NULL arguments; E_INVALIDARG for a cbSize outside that
+   range or a manager that is not hostmem's. */
 HOSTMEM_API HRESULT WINAPI HostMemGetStats(IUnknown *manager, HOSTMEM_STATS *stats);
+
+/* After ICLRRuntimeHost::SetHostControl, before Start. object: hostmem's IHostControl or
+   IHostMemoryManager. Through runtimeHost->GetCLRControl it sets the CLR's escalation
+   policy (ICLRPolicyManager), the GC's start-up limits sized to the commit limit
+   (ICLRGCManager::SetGCStartupLimits, only when a limit is set or sizes are
+   configured), and registers for the CLR's Event_DomainUnload and Event_ClrDisabled
+   (ICLROnEventManager) with an IActionOnCLREvent of hostmem's.
+   S_OK; E_POINTER for NULL; E_INVALIDARG for an object that is not hostmem's; the
+   HRESULT of a CLR call that failed (what was already configured stays configured; a
+   manager the CLR does not offer is skipped, see docs/governance.md). */
+HOSTMEM_API HRESULT WINAPI HostMemConfigureRuntime(IUnknown *object, ICLRRuntimeHost *runtimeHost);
 
 /* One outstanding IHostMalloc block, as HostMemEnumMallocBlocks reports it. */
 typedef struct HOSTMEM_BLOCK_INFO {

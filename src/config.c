@@ -8,6 +8,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "governance.h"
 #include "os.h"
 #include "size_parse.h"
 
@@ -23,9 +24,9 @@ static ULONGLONG headroom(ULONGLONG configured, ULONGLONG limit, unsigned defaul
     return configured ? configured : percent_of(limit, default_percent);
 }
 
-/* HOSTMEM_COMMIT_LIMIT=512M: all or nothing; a malformed value is reported and the
-   configured limit stays. */
-static void commit_limit_from_environment(ULONGLONG *limit)
+/* HOSTMEM_COMMIT_LIMIT=512M or =job: all or nothing; a malformed value is reported and
+   the configured limit stays. The limit's source when the environment set it. */
+static DWORD commit_limit_from_environment(ULONGLONG *limit)
 {
     WCHAR wide[64];
     char text[64];
@@ -34,19 +35,41 @@ static void commit_limit_from_environment(ULONGLONG *limit)
     DWORD i;
 
     if (!length)
-        return;
+        return HOSTMEM_LIMIT_NONE;
     if (length >= ARRAYSIZE(wide)) {
         fprintf(stderr, "hostmem: HOSTMEM_COMMIT_LIMIT is too long to be a size; ignored\n");
-        return;
+        return HOSTMEM_LIMIT_NONE;
     }
     for (i = 0; i <= length; i++)
         text[i] = (char)(wide[i] < 0x80 ? wide[i] : '?');
+    if (!_stricmp(text, "job")) {
+        *limit = HOSTMEM_COMMIT_LIMIT_FROM_JOB;
+        return HOSTMEM_LIMIT_JOB;
+    }
     if (!hm_parse_size(text, &bytes)) {
         fprintf(stderr, "hostmem: HOSTMEM_COMMIT_LIMIT=\"%s\" is not a size (digits, then optionally K, M, G "
-                        "or T); ignored\n", text);
-        return;
+                        "or T) nor \"job\"; ignored\n", text);
+        return HOSTMEM_LIMIT_NONE;
     }
     *limit = bytes;
+    return HOSTMEM_LIMIT_ENVIRONMENT;
+}
+
+/* The commit limit in force and where it came from: the config, the environment over
+   it, and the job's limit for HOSTMEM_COMMIT_LIMIT_FROM_JOB from either. */
+static void resolve_commit_limit(const HOSTMEM_CONFIG *copy, DWORD job_percent, hm_settings *settings)
+{
+    ULONGLONG limit = copy->commitLimit;
+    DWORD source = limit ? HOSTMEM_LIMIT_CONFIG : HOSTMEM_LIMIT_NONE, from_environment;
+
+    if ((from_environment = commit_limit_from_environment(&limit)) != HOSTMEM_LIMIT_NONE)
+        source = from_environment;
+    if (limit == HOSTMEM_COMMIT_LIMIT_FROM_JOB) {
+        limit = percent_of(hm_job_memory_limit(), job_percent);
+        source = HOSTMEM_LIMIT_JOB;
+    }
+    settings->commit_limit = limit;
+    settings->limit_source = limit ? source : HOSTMEM_LIMIT_NONE;
 }
 
 HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *settings)
@@ -73,6 +96,14 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
         CUT(lowWaterPercent);
         CUT(addressSpaceLimit);
         CUT(traceFile);
+        CUT(criticalResourceAction);
+        CUT(orphanedLockAction);
+        CUT(nonCriticalResourceAction);
+        CUT(unloadTimeoutAction);
+        CUT(unloadTimeoutMs);
+        CUT(gcSegmentSize);
+        CUT(gcMaxGen0Size);
+        CUT(jobLimitPercent);
 #undef CUT
     }
 
@@ -96,8 +127,12 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
     else
         settings->retry_timeout_ms = copy.retryTimeoutMs ? copy.retryTimeoutMs : HM_DEFAULT_RETRY_TIMEOUT_MS;
 
-    settings->commit_limit = copy.commitLimit;
-    commit_limit_from_environment(&settings->commit_limit);
+    if (copy.jobLimitPercent > 100)
+        return E_INVALIDARG;
+    resolve_commit_limit(&copy, copy.jobLimitPercent ? copy.jobLimitPercent : HM_DEFAULT_JOB_LIMIT_PERCENT,
+                         settings);
+    if (FAILED(hm_runtime_settings_from_config(&copy, settings->commit_limit, &settings->runtime)))
+        return E_INVALIDARG;
     settings->headroom[eTaskCritical] = 0;
     settings->headroom[eAppDomainCritical] =
         headroom(copy.appDomainHeadroom, settings->commit_limit, HM_DEFAULT_APPDOMAIN_HEADROOM_PERCENT);

@@ -7,10 +7,12 @@
 
 #include "hostmem_private.h"
 
+#include "governance.h"
 #include "policy.h"
 
 typedef struct hm_settings {
     ULONGLONG                   commit_limit;        /* 0: none */
+    DWORD                       limit_source;        /* HOSTMEM_LIMIT_SOURCE */
     ULONGLONG                   headroom[3];         /* bytes past the limit, by level */
     DWORD                       retry_timeout_ms;    /* 0: no wait, no retry */
     DWORD                       high_water_percent;
@@ -20,6 +22,7 @@ typedef struct hm_settings {
     HOSTMEM_ESCALATION_CALLBACK escalation_callback;
     void                       *escalation_context;
     WCHAR                       trace_file[MAX_PATH]; /* empty: no trace */
+    hm_runtime_settings         runtime;             /* for HostMemConfigureRuntime */
 } hm_settings;
 
 #define HM_DEFAULT_APPDOMAIN_HEADROOM_PERCENT 5
@@ -31,7 +34,8 @@ typedef struct hm_settings {
 
 /* E_INVALIDARG for a bad cbSize or field; S_OK and *settings otherwise.
    HOSTMEM_COMMIT_LIMIT in the environment overrides commitLimit; a malformed value
-   is reported on stderr and ignored. */
+   is reported on stderr and ignored. HOSTMEM_COMMIT_LIMIT_FROM_JOB (or =job) reads the
+   job's limit (job_limit.c). */
 HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *settings);
 
 #endif /* HOSTMEM_CONFIG_H */

@@ -6,6 +6,8 @@
  */
 #include "exports.h"
 
+#include <string.h>
+
 #include "host_control.h"
 #include "memory_manager.h"
 
@@ -54,15 +56,11 @@ HRESULT WINAPI HostMemCreateHostControl(const HOSTMEM_CONFIG *config, IHostContr
     return hm_host_control_create(manager, ppHostControl);
 }
 
-HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
+/* Every field of the current HOSTMEM_STATS, read from the manager's books. */
+static void read_stats(struct memory_manager *manager, HOSTMEM_STATS *stats)
 {
-    struct memory_manager *manager;
     int i;
 
-    if (!object || !stats)
-        return E_POINTER;
-    if (stats->cbSize != sizeof(*stats) || !(manager = hm_exports_manager_of(object)))
-        return E_INVALIDARG;
     /* Committed before peak, and peak never below it: committed never reads above peak. */
     stats->committedBytes = hm_ledger_committed_bytes(manager->ledger);
     stats->peakCommittedBytes = hm_ledger_peak_committed_bytes(manager->ledger);
@@ -76,5 +74,45 @@ HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
         stats->notifications[i] = atomic_load_explicit(&manager->notifications[i], memory_order_relaxed);
     }
     stats->escalations = atomic_load_explicit(&manager->escalations, memory_order_relaxed);
+    /* --- governance --- */
+    stats->domainUnloads = atomic_load_explicit(&manager->governance.domain_unloads, memory_order_relaxed);
+    stats->policyFailures = atomic_load_explicit(&manager->governance.policy_failures, memory_order_relaxed);
+    stats->policyTimeouts = atomic_load_explicit(&manager->governance.policy_timeouts, memory_order_relaxed);
+    stats->policyDefaultActions =
+        atomic_load_explicit(&manager->governance.policy_default_actions, memory_order_relaxed);
+    stats->commitLimit = manager->settings.commit_limit;
+    stats->clrDisabled = atomic_load_explicit(&manager->governance.clr_disabled, memory_order_relaxed);
+    stats->limitSource = manager->settings.limit_source;
+}
+
+HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
+{
+    struct memory_manager *manager;
+    HOSTMEM_STATS all;
+    DWORD size, fit;
+
+    if (!object || !stats)
+        return E_POINTER;
+    size = stats->cbSize;
+    if (size < HOSTMEM_STATS_V1_SIZE || size > sizeof(all) || !(manager = hm_exports_manager_of(object)))
+        return E_INVALIDARG;
+    read_stats(manager, &all);
+    /* A caller built against an older header passes a smaller struct: write what lies
+       within cbSize, except a field that cbSize cuts (only an odd size cuts one). */
+    fit = size;
+#define CUT(field)                                                                     \
+    if (offsetof(HOSTMEM_STATS, field) < size &&                                       \
+        offsetof(HOSTMEM_STATS, field) + sizeof(all.field) > size)                     \
+        fit = (DWORD)offsetof(HOSTMEM_STATS, field)
+    CUT(domainUnloads);
+    CUT(policyFailures);
+    CUT(policyTimeouts);
+    CUT(policyDefaultActions);
+    CUT(commitLimit);
+    CUT(clrDisabled);
+    CUT(limitSource);
+#undef CUT
+    memcpy((char *)stats + sizeof(stats->cbSize), (const char *)&all + sizeof(all.cbSize),
+           fit - sizeof(stats->cbSize));
     return S_OK;
 }

@@ -1,8 +1,9 @@
 /*
  * IHostControl: what the host hands to ICLRRuntimeHost::SetHostControl. It offers the
- * CLR one manager, the memory manager, and says E_NOINTERFACE to every other one, so
- * the CLR keeps its own task, thread-pool, I/O, sync, assembly, GC, security and policy
- * handling.
+ * CLR two managers, the memory manager and the policy manager (which only hears of the
+ * CLR's escalations, host_policy_manager.c), and says E_NOINTERFACE to every other
+ * one, so the CLR keeps its own task, thread-pool, I/O, sync, assembly, GC and
+ * security handling.
  */
 #include "host_control.h"
 
@@ -69,6 +70,12 @@ static HRESULT WINAPI host_control_GetHostManager(IHostControl *iface, REFIID ri
         IHostMemoryManager *manager = hm_manager_iface(control->manager);
         IHostMemoryManager_AddRef(manager);
         *object = manager;
+        return S_OK;
+    }
+    if (IsEqualIID(riid, &IID_IHostPolicyManager)) {
+        IHostPolicyManager *policy = hm_host_policy_manager_iface(control->manager);
+        IHostPolicyManager_AddRef(policy);
+        *object = policy;
         return S_OK;
     }
     return E_NOINTERFACE;

@@ -74,6 +74,7 @@ HRESULT hm_limit_out_of_memory(struct memory_manager *manager, EMemoryCriticalLe
         info.bytes   = bytes;
         info.osError = os_error;
         info.method  = method;
+        info.kind    = HOSTMEM_ESCALATION_FAILED_REQUEST;
         manager->settings.escalation_callback(manager->settings.escalation_context, &info);
     }
     SetLastError(os_error);

@@ -370,6 +370,8 @@ HRESULT hm_manager_create(const hm_settings *settings, struct memory_manager **r
     hm_lock_init(&manager->lock);
     manager->mallocs.next = manager->mallocs.prev = &manager->mallocs;
     hm_blocks_init(&manager->views, &manager->allocator);
+    hm_host_policy_manager_init(&manager->governance);
+    hm_clr_events_init(&manager->governance);
     if (!(manager->ledger = hm_ledger_create(&manager->allocator, manager->page_size))) {
         hm_os.HeapDestroy(heap);
         return E_OUTOFMEMORY;

@@ -1,7 +1,8 @@
 /*
  * The memory manager: the object behind IHostMemoryManager, and what the other objects
- * of the DLL (host_control.c, host_malloc.c) and the manager's own concern files
- * (virtual.c, limit.c, views.c, exports.c) use of it.
+ * of the DLL (host_control.c, host_malloc.c, host_policy_manager.c, clr_events.c) and
+ * the manager's own concern files (virtual.c, limit.c, views.c, exports.c,
+ * configure_runtime.c) use of it.
  *
  * The struct is here, not in memory_manager.c, because its behaviour is split by
  * concern across those files; only they include this header's struct fields. Every
@@ -19,6 +20,7 @@
 #include "block_table.h"
 #include "budget.h"
 #include "config.h"
+#include "governance.h"
 #include "ledger.h"
 #include "notifier.h"
 #include "pressure.h"
@@ -55,6 +57,7 @@ struct memory_manager {
     _Atomic(uint64_t)  escalations;
     _Atomic(uint64_t)  notifications[3];
     hm_trace          *trace;       /* NULL: tracing off, one predictable branch per call */
+    struct hm_governance governance; /* IHostPolicyManager, IActionOnCLREvent, their counts */
 };
 
 /* --- memory_manager.c: the object, its lifetime, its notification callback --- */

@@ -7,7 +7,8 @@
     VirtualAlloc, VirtualFree, VirtualQuery, VirtualProtect, GlobalMemoryStatusEx, GetSystemInfo, \
     HeapCreate, HeapDestroy, HeapAlloc, HeapFree, CreateThread, CreateEventW, SetEvent,           \
     WaitForSingleObject, CloseHandle, GetTickCount64, Sleep, CreateMemoryResourceNotification,    \
-    QueryMemoryResourceNotification, GetEnvironmentVariableW, CreateFileW, WriteFile,                \
+    QueryMemoryResourceNotification, GetEnvironmentVariableW, IsProcessInJob,                     \
+    QueryInformationJobObject, CreateFileW, WriteFile,                                            \
     QueryPerformanceCounter, QueryPerformanceFrequency
 
 static const hm_os_table kernel32_table = { KERNEL32_ENTRIES };

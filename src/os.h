@@ -33,6 +33,10 @@ typedef struct hm_os_table {
     BOOL   (WINAPI *QueryMemoryResourceNotification)(HANDLE notification, PBOOL state);
     /* HOSTMEM_COMMIT_LIMIT and friends. */
     DWORD  (WINAPI *GetEnvironmentVariableW)(LPCWSTR name, LPWSTR buffer, DWORD size);
+    /* The limit of the Windows job (HOSTMEM_COMMIT_LIMIT_FROM_JOB). */
+    BOOL   (WINAPI *IsProcessInJob)(HANDLE process, HANDLE job, PBOOL result);
+    BOOL   (WINAPI *QueryInformationJobObject)(HANDLE job, JOBOBJECTINFOCLASS info_class, LPVOID info, DWORD length,
+                                              LPDWORD returned);
     /* The trace. */
     HANDLE (WINAPI *CreateFileW)(LPCWSTR name, DWORD access, DWORD share, LPSECURITY_ATTRIBUTES security,
                                  DWORD disposition, DWORD flags, HANDLE template_file);

@@ -7,5 +7,6 @@ int main(void)
 {
     IUnknown *none = NULL;
     return hostmem_header_check_c() + (HostMemEnumMallocBlocks(none, NULL, NULL) == E_POINTER) +
-           (int)IID_IHostMalloc.Data1;
+           (HostMemConfigureRuntime(none, NULL) == E_POINTER) + (int)IID_IHostMalloc.Data1 +
+           (int)IID_IHostPolicyManager.Data1;
 }

@@ -20,6 +20,7 @@ static void exports_are_found_by_name(void **state)
     assert_non_null(GetProcAddress(dll, "HostMemCreateHostControl"));
     assert_non_null(GetProcAddress(dll, "HostMemCreateMemoryManager"));
     assert_non_null(GetProcAddress(dll, "HostMemEnumMallocBlocks"));
+    assert_non_null(GetProcAddress(dll, "HostMemConfigureRuntime"));
 }
 
 static void import_library_calls_reach_the_dll(void **state)

@@ -340,6 +340,8 @@ static void get_host_manager_for_other_clr_managers_returns_e_nointerface(void *
     for (i = 0; i < OTHER_MANAGER_COUNT; i++) {
         void *object = (void *)(ULONG_PTR)1;
 
+        if (IsEqualIID(&other_managers[i].iid, &IID_IHostPolicyManager))
+            continue; /* hostmem's own (get_host_manager_for_policy_manager_...) */
         if (IHostControl_GetHostManager(control, &other_managers[i].iid, &object) != E_NOINTERFACE)
             fail_msg("GetHostManager(IID_%s) is not E_NOINTERFACE", other_managers[i].name);
         if (object)
@@ -349,6 +351,36 @@ static void get_host_manager_for_other_clr_managers_returns_e_nointerface(void *
     assert_int_equal(ref_count((IUnknown *)manager), 2);
     IHostMemoryManager_Release(manager);
     release_last((IUnknown *)control);
+}
+
+static void get_host_manager_for_policy_manager_returns_hostmem_s_policy_manager(void **state)
+{
+    IHostControl *control = new_control(NULL);
+    IHostMemoryManager *manager = manager_of(control);
+    IHostPolicyManager *policy = NULL, *again = NULL;
+    IUnknown *unknown = NULL;
+    void *other = (void *)(ULONG_PTR)1;
+    (void)state;
+
+    assert_int_equal(IHostControl_GetHostManager(control, &IID_IHostPolicyManager, (void **)&policy), S_OK);
+    assert_non_null(policy);
+    /* It shares the memory manager's count: one reference more on the manager. */
+    assert_int_equal(ref_count((IUnknown *)manager), 3);
+    assert_int_equal(IHostControl_GetHostManager(control, &IID_IHostPolicyManager, (void **)&again), S_OK);
+    assert_ptr_equal(again, policy);
+    assert_int_equal(IHostPolicyManager_Release(again), 3);
+    /* COM rules: itself for IUnknown and IHostPolicyManager, nothing else. */
+    assert_int_equal(IHostPolicyManager_QueryInterface(policy, &IID_IUnknown, (void **)&unknown), S_OK);
+    assert_ptr_equal(unknown, policy);
+    IUnknown_Release(unknown);
+    assert_int_equal(IHostPolicyManager_QueryInterface(policy, &IID_IHostMemoryManager, &other), E_NOINTERFACE);
+    assert_null(other);
+    assert_int_equal(IHostPolicyManager_QueryInterface(policy, &IID_IHostPolicyManager, NULL), E_POINTER);
+    assert_int_equal(IHostPolicyManager_QueryInterface(policy, NULL, &other), E_INVALIDARG);
+    assert_int_equal(IHostPolicyManager_Release(policy), 2);
+    IHostMemoryManager_Release(manager);
+    release_last((IUnknown *)control);
+    assert_no_heap_left();
 }
 
 static void get_host_manager_for_non_manager_iids_returns_e_nointerface(void **state)
@@ -620,6 +652,7 @@ static void clr_set_host_control_sequence_succeeds(void **state)
     ICLRMemoryNotificationCallback clr_callback = { &clr_callback_vtbl };
     IHostControl *control = new_control(NULL);
     IHostMemoryManager *manager = NULL;
+    IHostPolicyManager *policy = NULL;
     IHostMalloc *malloc = NULL;
     void *block = NULL;
     unsigned i;
@@ -635,13 +668,21 @@ static void clr_set_host_control_sequence_succeeds(void **state)
     assert_non_null(malloc);
     /* 3. Result ignored by the CLR, but hostmem says S_OK. */
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &clr_callback), S_OK);
-    /* 4. The other managers, in the CLR's order: the CLR keeps its own. */
+    /* 4. The other managers, in the CLR's order: the CLR keeps its own, except the
+       policy manager, which only hears of the CLR's escalations. */
     for (i = 0; i < OTHER_MANAGER_COUNT; i++) {
         void *object = (void *)(ULONG_PTR)1;
 
+        if (IsEqualIID(&other_managers[i].iid, &IID_IHostPolicyManager)) {
+            if (IHostControl_GetHostManager(control, &other_managers[i].iid, &object) != S_OK || !object)
+                fail_msg("GetHostManager(IID_%s): not S_OK with a manager", other_managers[i].name);
+            policy = object;
+            continue;
+        }
         if (IHostControl_GetHostManager(control, &other_managers[i].iid, &object) != E_NOINTERFACE || object)
             fail_msg("GetHostManager(IID_%s): not E_NOINTERFACE with NULL", other_managers[i].name);
     }
+    assert_non_null(policy);
 
     /* Start-up then allocates at eProcessCritical through the malloc. */
     assert_int_equal(IHostMalloc_Alloc(malloc, 256, eProcessCritical, &block), S_OK);
@@ -650,6 +691,7 @@ static void clr_set_host_control_sequence_succeeds(void **state)
 
     /* The CLR never releases its managers; the host tears down here to check the books. */
     release_last((IUnknown *)malloc);
+    assert_int_equal(IHostPolicyManager_Release(policy), 2);
     assert_int_equal(IHostMemoryManager_Release(manager), 1);
     release_last((IUnknown *)control);
     assert_int_equal(clr_callback_addrefs, clr_callback_releases);
@@ -674,6 +716,7 @@ int main(void)
         T(create_heap_alloc_failure_returns_e_outofmemory_without_leak),
         T(get_host_manager_for_memory_manager_returns_the_same_manager_with_a_new_reference),
         T(get_host_manager_for_other_clr_managers_returns_e_nointerface),
+        T(get_host_manager_for_policy_manager_returns_hostmem_s_policy_manager),
         T(get_host_manager_for_non_manager_iids_returns_e_nointerface),
         T(get_host_manager_with_null_out_returns_e_invalidarg),
         T(get_host_manager_with_null_iid_returns_e_invalidarg),

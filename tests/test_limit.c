@@ -802,7 +802,11 @@ static void stats_reject_bad_arguments(void **state)
     memset(&stats, 0, sizeof(stats));
     assert_int_equal(HostMemGetStats(NULL, &stats), E_POINTER);
     assert_int_equal(HostMemGetStats((IUnknown *)control, NULL), E_POINTER);
-    stats.cbSize = sizeof(stats) - 8;
+    /* Any size from the first version's up is accepted (test_governance); below it or
+       past the current one is not. */
+    stats.cbSize = (DWORD)HOSTMEM_STATS_V1_SIZE - 8;
+    assert_int_equal(HostMemGetStats((IUnknown *)control, &stats), E_INVALIDARG);
+    stats.cbSize = sizeof(stats) + 8;
     assert_int_equal(HostMemGetStats((IUnknown *)control, &stats), E_INVALIDARG);
     stats.cbSize = sizeof(stats);
     assert_int_equal(HostMemGetStats((IUnknown *)control, &stats), S_OK);

@@ -1,10 +1,13 @@
 /*
  * hostmem-host: a real .NET Framework 4 host that runs a managed method under hostmem.
  *
- *   hostmem-host [--limit SIZE] [--trace FILE] [--stats] ASSEMBLY TYPE METHOD [ARG]
+ *   hostmem-host [--limit SIZE | --job-limit PERCENT] [--trace FILE] [--stats]
+ *                ASSEMBLY TYPE METHOD [ARG]
  *
  * mscoree.dll -> CLRCreateInstance -> ICLRMetaHost::GetRuntime("v4.0.30319") ->
  * ICLRRuntimeInfo::GetInterface(CLSID_CLRRuntimeHost) -> SetHostControl(hostmem) ->
+ * HostMemConfigureRuntime (SQL Server's escalation policy, GC limits, events; through
+ * the recorder of tools/clr/clr_control.c, which prints what the CLR accepted) ->
  * Start -> ExecuteInDefaultAppDomain (docs/clr-contract.md, "Loading the runtime"). Each step that can fail has its
  * own exit code and one line on stderr naming the step and the HRESULT; on success the
  * exit code is the managed method's return value.
@@ -25,6 +28,7 @@
 #include "metahost.h"   /* generated from Wine's metahost.idl by widl (CMakeLists.txt) */
 
 #include "size_parse.h"
+#include "clr/clr_control.h"
 
 /* Exit codes of the steps; the managed method's own return value otherwise. In the
    sysexits range so that they rarely meet a method's small return values. */
@@ -39,11 +43,12 @@ enum host_exit {
     EXIT_SET_CONTROL    = 71, /* ICLRRuntimeHost::SetHostControl */
     EXIT_START          = 72, /* ICLRRuntimeHost::Start */
     EXIT_EXECUTE        = 73, /* ICLRRuntimeHost::ExecuteInDefaultAppDomain */
-    EXIT_STATS          = 74  /* HostMemGetStats (--stats) */
+    EXIT_STATS          = 74, /* HostMemGetStats (--stats) */
+    EXIT_CONFIGURE      = 75  /* HostMemConfigureRuntime */
 };
 
 static const char usage_line[] =
-    "usage: hostmem-host [--limit SIZE] [--trace FILE] [--stats] ASSEMBLY TYPE METHOD [ARG]\n";
+    "usage: hostmem-host [--limit SIZE | --job-limit PERCENT] [--trace FILE] [--stats] ASSEMBLY TYPE METHOD [ARG]\n";
 
 static void print_help(void)
 {
@@ -54,6 +59,9 @@ static void print_help(void)
           "\n"
           "  --limit SIZE   commit limit: digits, then optionally K, M, G or T (binary);\n"
           "                 0 = none. Wins over HOSTMEM_COMMIT_LIMIT.\n"
+          "  --job-limit PERCENT  commit limit: PERCENT (1..100) of the memory limit of the\n"
+          "                 Windows job this process runs in (none outside a job);\n"
+          "                 HOSTMEM_COMMIT_LIMIT=job does the same at 75%.\n"
           "  --trace FILE   hostmem writes one CSV line per call to FILE (HOSTMEM_TRACE).\n"
           "  --stats        print hostmem's statistics after the method returns.\n"
           "  ARG            the method's string argument (default: empty).\n"
@@ -71,7 +79,8 @@ static void print_help(void)
           "  72  ICLRRuntimeHost::Start failed\n"
           "  73  ICLRRuntimeHost::ExecuteInDefaultAppDomain failed (assembly, type or\n"
           "      method not found, or the method threw)\n"
-          "  74  HostMemGetStats failed (--stats)\n",
+          "  74  HostMemGetStats failed (--stats)\n"
+          "  75  HostMemConfigureRuntime failed (a CLR call it makes failed)\n",
           stdout);
 }
 
@@ -167,6 +176,42 @@ static void print_stats(const HOSTMEM_STATS *s, ULONGLONG limit)
            "notifications low %llu, neutral %llu, high %llu\n",
            s->failures[eTaskCritical], s->failures[eAppDomainCritical], s->failures[eProcessCritical],
            s->escalations, s->notifications[0], s->notifications[1], s->notifications[2]);
+    printf("hostmem: domains unloaded %llu, policy failures %llu, timeouts %llu, default actions %llu; "
+           "CLR disabled %s\n", s->domainUnloads, s->policyFailures, s->policyTimeouts, s->policyDefaultActions,
+           s->clrDisabled ? "yes" : "no");
+}
+
+/* The commit limit in force and where it came from, as hostmem's statistics say. */
+static void print_limit(IHostControl *control)
+{
+    static const char *const sources[] = { "none", "the command line", "HOSTMEM_COMMIT_LIMIT", "the Windows job" };
+    HOSTMEM_STATS s;
+
+    memset(&s, 0, sizeof(s));
+    s.cbSize = sizeof(s);
+    if (HostMemGetStats((IUnknown *)control, &s) != S_OK)
+        return;
+    if (s.commitLimit)
+        printf("hostmem-host: commit limit %.1f MiB from %s\n", mib(s.commitLimit),
+               s.limitSource < 4 ? sources[s.limitSource] : "?");
+    else
+        printf("hostmem-host: no commit limit\n");
+}
+
+/* The same lines hostmem-replay prints: each call HostMemConfigureRuntime made to the
+   CLR with the CLR's answer, then the policy, GC limits and events now in force. */
+static void print_configuration(const clr_runtime *clr)
+{
+    unsigned i;
+
+    for (i = 0; i < clr->call_count; i++) {
+        char call[128];
+        const char *name = hresult_name(clr->calls[i].hr);
+        clr_call_describe(&clr->calls[i], call, sizeof(call));
+        printf("     %-70s %-14s %s\n", call, name ? name : "(failed)",
+               clr->calls[i].hr == S_OK ? "set" : clr->calls[i].hr == E_NOINTERFACE ? "not offered: skipped" : "failed");
+    }
+    clr_runtime_print(clr, stdout);
 }
 
 typedef HRESULT (WINAPI *CLRCreateInstanceFn)(REFCLSID clsid, REFIID riid, void **ppInterface);
@@ -174,6 +219,7 @@ typedef HRESULT (WINAPI *CLRCreateInstanceFn)(REFCLSID clsid, REFIID riid, void 
 struct options {
     BOOL          have_limit;
     ULONGLONG     limit;
+    DWORD         job_percent; /* --job-limit; 0: not given */
     const WCHAR  *trace;
     BOOL          stats;
     const WCHAR  *assembly, *type, *method, *argument;
@@ -203,7 +249,9 @@ static int parse_arguments(int argc, WCHAR **argv, struct options *o)
             value = arg + 8;
         else if (!wcsncmp(arg, L"--trace=", 8))
             value = arg + 8;
-        else if (!wcscmp(arg, L"--limit") || !wcscmp(arg, L"--trace")) {
+        else if (!wcsncmp(arg, L"--job-limit=", 12))
+            value = arg + 12;
+        else if (!wcscmp(arg, L"--limit") || !wcscmp(arg, L"--trace") || !wcscmp(arg, L"--job-limit")) {
             if (i + 1 >= argc) {
                 char message[64];
                 snprintf(message, sizeof(message), "%ls needs a value", arg);
@@ -215,7 +263,18 @@ static int parse_arguments(int argc, WCHAR **argv, struct options *o)
             snprintf(message, sizeof(message), "unknown option \"%.100ls\"", arg);
             return usage_error(message);
         }
-        if (!wcsncmp(arg, L"--limit", 7)) {
+        if (!wcsncmp(arg, L"--job-limit", 11)) {
+            WCHAR *end;
+            unsigned long percent = wcstoul(value, &end, 10);
+            if (!*value || *end || percent < 1 || percent > 100) {
+                char message[160];
+                snprintf(message, sizeof(message), "--job-limit \"%.60ls\" is not a percentage (1..100)", value);
+                return usage_error(message);
+            }
+            o->have_limit = TRUE;
+            o->limit = HOSTMEM_COMMIT_LIMIT_FROM_JOB;
+            o->job_percent = (DWORD)percent;
+        } else if (!wcsncmp(arg, L"--limit", 7)) {
             char text[32];
             uint64_t bytes;
             if (!narrow_ascii(value, text, sizeof(text)) || !hm_parse_size(text, &bytes)) {
@@ -255,6 +314,7 @@ int wmain(int argc, WCHAR **argv)
     ICLRRuntimeInfo *runtime_info = NULL;
     ICLRRuntimeHost *runtime_host = NULL;
     IHostControl *control = NULL;
+    static clr_runtime clr; /* the CLR keeps hostmem's event action: it lives to the end */
     HMODULE mscoree;
     FARPROC proc;
     DWORD returned = 0;
@@ -277,6 +337,7 @@ int wmain(int argc, WCHAR **argv)
        config.traceFile, so --trace sets the variable itself. */
     if (o.have_limit) {
         config.commitLimit = o.limit;
+        config.jobLimitPercent = o.job_percent;
         if (!SetEnvironmentVariableW(L"HOSTMEM_COMMIT_LIMIT", NULL) && GetLastError() != ERROR_ENVVAR_NOT_FOUND)
             return step_failed(EXIT_HOSTMEM, "clear HOSTMEM_COMMIT_LIMIT", last_error_hresult(), NULL);
     }
@@ -321,6 +382,15 @@ int wmain(int argc, WCHAR **argv)
     hr = ICLRRuntimeHost_SetHostControl(runtime_host, control);
     if (hr != S_OK)
         return step_failed(EXIT_SET_CONTROL, "ICLRRuntimeHost::SetHostControl", hr, NULL);
+    print_limit(control);
+    /* Also before Start: SetGCStartupLimits is honoured only then. The recorder passes
+       each call on to the CLR and keeps what it accepted. */
+    clr_runtime_init(&clr, runtime_host);
+    hr = HostMemConfigureRuntime((IUnknown *)control, clr_runtime_host(&clr));
+    printf("hostmem-host: HostMemConfigureRuntime\n");
+    print_configuration(&clr);
+    if (hr != S_OK)
+        return step_failed(EXIT_CONFIGURE, "HostMemConfigureRuntime", hr, NULL);
 
     hr = ICLRRuntimeHost_Start(runtime_host);
     if (hr != S_OK)
@@ -339,7 +409,7 @@ int wmain(int argc, WCHAR **argv)
         hr = HostMemGetStats((IUnknown *)control, &stats);
         if (hr != S_OK)
             return step_failed(EXIT_STATS, "HostMemGetStats", hr, NULL);
-        print_stats(&stats, config.commitLimit);
+        print_stats(&stats, stats.commitLimit);
     }
     fflush(stdout);
 

@@ -1,14 +1,19 @@
 /*
  * hostmem-replay: the CLR played faithfully against hostmem.dll, for machines without
  * the .NET Framework. It makes ICLRRuntimeHost::SetHostControl's calls in the CLR's
- * order (docs/clr-contract.md, "Sequence of SetHostControl"), starts up at
- * eProcessCritical, then runs "managed" threads that allocate as the CLR's allocators
- * do (GC segments growing and shrinking, loader heaps committed page by page,
- * executable memory for JIT code, IHostMalloc churn) at the critical levels the CLR
- * would pass, plus a finalizer thread. It reacts to notifications as the CLR does (on
- * Low the "GC" gives memory back) and to failures as the CLR would: E_OUTOFMEMORY at
- * task level aborts the task, at domain level unloads the domain, E_FAIL ends the run
- * (the CLR is finished in the process).
+ * order (docs/clr-contract.md, "Sequence of SetHostControl"), starts up at eProcessCritical, then runs "managed" threads
+ * that allocate as the CLR's allocators do (GC segments growing and shrinking, loader
+ * heaps committed page by page, executable memory for JIT code, IHostMalloc churn) at
+ * the critical levels the CLR would pass, plus a finalizer thread. It reacts to
+ * notifications as the CLR does (on Low the "GC" gives memory back) and to failures as
+ * the CLR would: E_OUTOFMEMORY at task level aborts the task, at domain level unloads
+ * the domain, E_FAIL ends the run (the CLR is finished in the process). After
+ * SetHostControl the host calls HostMemConfigureRuntime against a stand-in CLR
+ * (tools/clr/clr_control.c) that records the escalation policy, GC limits and event
+ * registrations; a failure is then handled by the policy in force (FAIL_CriticalResource
+ * for a domain-level refusal, FAIL_NonCriticalResource for a task-level one), the
+ * CLR tells hostmem's IHostPolicyManager::OnFailure first, a domain unload raises
+ * Event_DomainUnload and an escalation Event_ClrDisabled.
  *
  * Exit status: 0 when every call answered something the CLR can use (an escalation is
  * such an answer), 1 when one did not, 2 for a usage error.
@@ -25,6 +30,7 @@
 #include "clr/clr_callback.h"
 
 #include "clr/clr_managers.h"
+#include "clr/clr_control.h"
 #include "trace/replay_trace.h"
 
 #define KiB ((SIZE_T)1 << 10)
@@ -51,13 +57,14 @@ struct options {
     const char *trace;
     const char *chart;
     BOOL        quiet;
+    unsigned    clr_offers; /* CLR_OFFERS_*: the managers the stand-in CLR hands out */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: hostmem-replay [--limit SIZE] [--threads N] [--seconds S | --ops N] [--seed N]\n"
-            "                      [--trace FILE] [--chart FILE] [--quiet]\n"
+            "                      [--trace FILE] [--chart FILE] [--clr-managers LIST] [--quiet]\n"
             "  --limit SIZE   commit limit (512M, 2G, bytes; 0 = none)        default 64M\n"
             "  --threads N    managed threads (1..%d)                          default 4\n"
             "  --seconds S    run for S seconds                              default 6\n"
@@ -65,6 +72,8 @@ static void usage(FILE *out)
             "  --seed N       random seed                                    default 1\n"
             "  --trace FILE   write hostmem's call trace (CSV) to FILE\n"
             "  --chart FILE   write an SVG chart of the run to FILE (traces to FILE.csv if no --trace)\n"
+            "  --clr-managers LIST  the managers the CLR offers HostMemConfigureRuntime: a comma list of\n"
+            "                 policy, gc, events, or none                    default policy,gc,events\n"
             "  --quiet        no progress lines\n"
             "exit status: 0 the CLR got answers it can use (an escalation included), 1 it did not, 2 usage\n",
             MAX_THREADS);
@@ -95,6 +104,31 @@ static BOOL parse_size(const char *text, ULONGLONG *bytes)
     return TRUE;
 }
 
+static BOOL parse_clr_managers(const char *text, unsigned *offers)
+{
+    char list[64], *name, *rest;
+
+    if (!strcmp(text, "none")) {
+        *offers = 0;
+        return TRUE;
+    }
+    if (strlen(text) >= sizeof(list))
+        return FALSE;
+    strcpy(list, text);
+    *offers = 0;
+    for (name = strtok_r(list, ",", &rest); name; name = strtok_r(NULL, ",", &rest)) {
+        if (!strcmp(name, "policy"))
+            *offers |= CLR_OFFERS_POLICY;
+        else if (!strcmp(name, "gc"))
+            *offers |= CLR_OFFERS_GC;
+        else if (!strcmp(name, "events"))
+            *offers |= CLR_OFFERS_EVENTS;
+        else
+            return FALSE;
+    }
+    return *offers != 0;
+}
+
 static BOOL parse_options(int argc, char **argv, struct options *o)
 {
     int i;
@@ -104,6 +138,7 @@ static BOOL parse_options(int argc, char **argv, struct options *o)
     o->threads = 4;
     o->seconds = 6;
     o->seed = 1;
+    o->clr_offers = CLR_OFFERS_ALL;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end;
@@ -156,6 +191,11 @@ static BOOL parse_options(int argc, char **argv, struct options *o)
             o->trace = v;
         } else if (!strcmp(a, "--chart")) {
             o->chart = v;
+        } else if (!strcmp(a, "--clr-managers")) {
+            if (!parse_clr_managers(v, &o->clr_offers)) {
+                fprintf(stderr, "hostmem-replay: --clr-managers takes policy, gc, events (comma-separated) or none\n");
+                return FALSE;
+            }
         } else {
             fprintf(stderr, "hostmem-replay: unknown option %s\n", a);
             return FALSE;
@@ -209,6 +249,13 @@ static double mib(ULONGLONG bytes)
 /* --- the CLR's state --- */
 
 static IHostMemoryManager *manager;
+static IHostPolicyManager *replay_policy_manager; /* hostmem's, from SetHostControl */
+static clr_runtime clr;                          /* the CLR's ICLRControl and its managers */
+static volatile LONG next_domain_id = 1;          /* 1 is the default domain */
+static volatile LONG clr_disabled_raised;
+static volatile LONG clr_disabled_told;           /* Event_ClrDisabled reached a registered action */
+static volatile LONG domain_unloads_told;         /* Event_DomainUnload reached a registered action */
+static volatile LONG policy_failures_told;        /* OnFailure calls the CLR made */
 static IHostMalloc *clr_malloc;
 static struct options options;
 static volatile LONG clr_finished;       /* an E_FAIL: the CLR is unusable */
@@ -229,6 +276,7 @@ static double elapsed(void)
 struct counters {
     LONG64 gc_commits, gc_decommits, loader_pages, jit_blocks, mallocs, frees, queries;
     LONG64 bytes_committed, tasks_aborted, domains_unloaded, collections;
+    LONG64 policy_unloads; /* of domains_unloaded: by the escalation policy, with Event_DomainUnload */
 };
 
 struct region {
@@ -240,6 +288,7 @@ struct managed_thread {
     unsigned        index;
     ULONGLONG       rng;
     BOOL            default_domain;
+    LONG            domain_id;   /* the domain the thread runs in (1: the default domain) */
     BOOL            finalizer;
     HANDLE          handle;
     struct region   gc;          /* one GC segment, committed as a prefix */
@@ -432,6 +481,55 @@ static void unload_domain(struct managed_thread *t)
     t->n.domains_unloaded++;
 }
 
+/* The CLR disables itself (an escalation, or a policy that says so): hostmem hears of
+   it through Event_ClrDisabled, once. */
+static void disable_clr(void)
+{
+    InterlockedExchange(&clr_finished, 1);
+    if (!InterlockedExchange(&clr_disabled_raised, 1) && clr_runtime_raise(&clr, Event_ClrDisabled, NULL))
+        InterlockedExchange(&clr_disabled_told, 1);
+}
+
+/* E_OUTOFMEMORY: the CLR applies its escalation policy for this failure, telling the
+   host's IHostPolicyManager first (docs ihostpolicymanager-onfailure-method). */
+static void apply_policy(struct managed_thread *t, EClrFailure failure)
+{
+    EPolicyAction action = clr_runtime_failure_action(&clr, failure);
+
+    if (replay_policy_manager) {
+        IHostPolicyManager_OnFailure(replay_policy_manager, failure, action);
+        InterlockedIncrement(&policy_failures_told);
+    }
+    switch (action) {
+    case eUnloadAppDomain:
+    case eRudeUnloadAppDomain:
+        if (!t->default_domain) {
+            LONG unloaded = t->domain_id;
+            unload_domain(t);
+            t->n.policy_unloads++;
+            t->domain_id = InterlockedIncrement(&next_domain_id); /* the work goes on in a new domain */
+            if (clr_runtime_raise(&clr, Event_DomainUnload, (void *)(ULONG_PTR)unloaded))
+                InterlockedIncrement(&domain_unloads_told);
+            return;
+        }
+        /* The default domain cannot be unloaded: the task goes instead. */
+        abort_task(t);
+        return;
+    case eExitProcess:
+    case eFastExitProcess:
+    case eRudeExitProcess:
+    case eDisableRuntime:
+        if (!InterlockedExchange(&clr_finished, 1))
+            snprintf(escalation_text, sizeof(escalation_text), "escalation at %.1f s: the policy's %s on %s",
+                     elapsed(), clr_action_name(action), clr_failure_name(failure));
+        disable_clr();
+        return;
+    default:
+        abort_task(t); /* eThrowException and the thread aborts */
+        return;
+    }
+}
+
 static void note_result(HRESULT hr, EMemoryCriticalLevel level, const char *what, SIZE_T bytes,
                         struct managed_thread *t)
 {
@@ -444,6 +542,7 @@ static void note_result(HRESULT hr, EMemoryCriticalLevel level, const char *what
                      elapsed(), what, (unsigned long)(bytes / KiB),
                      level == eProcessCritical ? "eProcessCritical" : level == eAppDomainCritical ? "eAppDomainCritical" : "eTaskCritical",
                      t->finalizer ? "the finalizer thread" : "managed thread", t->index);
+        disable_clr(); /* E_FAIL: the CLR is no longer usable */
         return;
     }
     if (hr != E_OUTOFMEMORY) {
@@ -452,9 +551,11 @@ static void note_result(HRESULT hr, EMemoryCriticalLevel level, const char *what
         return;
     }
     if (level == eAppDomainCritical)
-        unload_domain(t);
+        apply_policy(t, FAIL_CriticalResource);
+    else if (level == eTaskCritical)
+        apply_policy(t, FAIL_NonCriticalResource);
     else
-        abort_task(t);
+        abort_task(t); /* start-up, the default domain, finalizers: nothing to unload */
 }
 
 static DWORD WINAPI managed_thread_main(void *parameter)
@@ -601,11 +702,48 @@ static BOOL set_host_control(IHostControl **control)
 
         snprintf(call, sizeof(call), "GetHostManager(IID_%s)", clr_other_managers[i].name);
         hr = IHostControl_GetHostManager(*control, &clr_other_managers[i].iid, &other);
+        if (IsEqualIID(&clr_other_managers[i].iid, &IID_IHostPolicyManager)) {
+            /* hostmem hears of the CLR's escalations; the CLR keeps it (never releases it). */
+            step(call, hr, S_OK, other ? "the CLR tells hostmem of its escalations" : "refused");
+            if (hr == S_OK && other)
+                replay_policy_manager = other;
+            else
+                mismatches++;
+            continue;
+        }
         step(call, hr, E_NOINTERFACE, other ? "out pointer NOT cleared" : "the CLR keeps its own");
         if (other)
             mismatches++;
     }
     return TRUE;
+}
+
+/* The host, after SetHostControl and before Start: hostmem sets the CLR's policy, GC
+   limits and events through the stand-in ICLRControl, which shows each call. */
+static void configure_runtime(IHostControl *control)
+{
+    int before = step_number, failed = mismatches;
+    unsigned i;
+    HRESULT hr;
+
+    clr_runtime_init(&clr, NULL);
+    clr.offers = options.clr_offers;
+    printf("\nHostMemConfigureRuntime(control, runtimeHost) (the host, before Start)\n");
+    hr = HostMemConfigureRuntime((IUnknown *)control, clr_runtime_host(&clr));
+    /* The CLR's answers are its own: listed, not judged. */
+    for (i = 0; i < clr.call_count; i++) {
+        char call[128];
+        clr_call_describe(&clr.calls[i], call, sizeof(call));
+        printf("     %-70s %-14s %s\n", call, hresult_name(clr.calls[i].hr) ? hresult_name(clr.calls[i].hr) : "(failed)",
+               clr.calls[i].hr == S_OK ? "set" : clr.calls[i].hr == E_NOINTERFACE ? "not offered: skipped" : "failed");
+    }
+    step("HostMemConfigureRuntime", hr, S_OK, "the CLR governed as SQL Server's is");
+    if (clr.outstanding)
+        printf("     %ld references to the CLR's objects not released   <-- NOT WHAT THE CLR NEEDS\n",
+               (long)clr.outstanding);
+    printf("     HostMemConfigureRuntime: %u calls to the CLR, %d not as the CLR needs\n", clr.call_count,
+           mismatches - failed);
+    (void)before;
 }
 
 /* Start-up: the runtime has not started, so every request is eProcessCritical. */
@@ -623,6 +761,7 @@ static BOOL start_up(void)
         t->index = i;
         t->finalizer = i == options.threads;
         t->default_domain = !t->finalizer && i % 4 == 0;
+        t->domain_id = t->default_domain || t->finalizer ? 1 : InterlockedIncrement(&next_domain_id);
         t->rng = 0x9E3779B97F4A7C15ULL * ((ULONGLONG)options.seed * 131 + i + 1);
         if (t->finalizer)
             continue;
@@ -679,6 +818,16 @@ static void shut_down(void)
     }
 }
 
+/* One line: what the CLR did, how much of it reached hostmem (nothing without a
+   registration), and whether hostmem's statistics agree with that. */
+static void books(const char *what, ULONGLONG clr_count, ULONGLONG told, ULONGLONG hostmem_count, const char *seen)
+{
+    printf("  %-34s %10llu (told %llu, hostmem counted %llu %s)%s\n", what, clr_count, told, hostmem_count, seen,
+           told == hostmem_count ? "" : "   <-- hostmem's books disagree");
+    if (told != hostmem_count)
+        InterlockedIncrement(&unexpected_results);
+}
+
 static void print_summary(const HOSTMEM_STATS *s, double seconds)
 {
     struct counters total;
@@ -697,6 +846,7 @@ static void print_summary(const HOSTMEM_STATS *s, double seconds)
         total.bytes_committed += c->bytes_committed;
         total.tasks_aborted += c->tasks_aborted;
         total.domains_unloaded += c->domains_unloaded;
+        total.policy_unloads += c->policy_unloads;
         total.collections += c->collections;
     }
 
@@ -726,6 +876,15 @@ static void print_summary(const HOSTMEM_STATS *s, double seconds)
     printf("  %-34s %10lld\n", "tasks aborted", (long long)total.tasks_aborted);
     printf("  %-34s %10lld\n", "domains unloaded", (long long)total.domains_unloaded);
     printf("  %-34s %s\n", "outcome", clr_finished ? escalation_text : "the CLR ran to the end");
+
+    /* What HostMemConfigureRuntime set, and what the CLR did with it. */
+    clr_runtime_print(&clr, stdout);
+    books("domains unloaded by policy", (ULONGLONG)total.policy_unloads, (ULONGLONG)domain_unloads_told,
+          s->domainUnloads, "Event_DomainUnload");
+    books("policy failures (OnFailure)", (ULONGLONG)policy_failures_told, (ULONGLONG)policy_failures_told,
+          s->policyFailures, "OnFailure");
+    books("CLR disabled (Event_ClrDisabled)", (ULONGLONG)clr_disabled_raised, (ULONGLONG)clr_disabled_told,
+          s->clrDisabled, "clrDisabled");
 }
 
 int main(int argc, char **argv)
@@ -752,6 +911,7 @@ int main(int argc, char **argv)
     if (!set_host_control(&control))
         return 1;
     printf("     SetHostControl: %d calls, %d not as the CLR needs\n", step_number, mismatches);
+    configure_runtime(control);
 
     if (start_up() && !clr_finished) {
         QueryPerformanceCounter(&started); /* the run's clock starts with managed code */
@@ -766,6 +926,9 @@ int main(int argc, char **argv)
     IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL);
     final_stats = read_stats();
     IHostMalloc_Release(clr_malloc);
+    if (replay_policy_manager)
+        IHostPolicyManager_Release(replay_policy_manager);
+    clr_runtime_clear(&clr); /* the event registrations' references */
     IHostMemoryManager_Release(manager);
     IHostControl_Release(control); /* the last reference: the trace is complete */
 

@@ -106,6 +106,8 @@ static const char *const methods[] = {
     "GetMemoryLoad", "RegisterMemoryNotificationCallback", "NeedsVirtualAddressSpace",
     "AcquiredVirtualAddressSpace", "ReleasedVirtualAddressSpace", "Alloc", "DebugAlloc", "Free",
     "OnMemoryNotification", "Release",
+    /* HostMemConfigureRuntime and what the CLR calls back (docs/governance.md) */
+    "ConfigureRuntime", "OnDefaultAction", "OnTimeout", "OnFailure", "OnEvent",
 };
 
 static const char header[] = HM_TRACE_HEADER;

@@ -14,7 +14,8 @@ typedef struct clr_manager {
     GUID        iid;
 } clr_manager;
 
-/* After IHostMemoryManager, which the CLR asks for first. */
+/* After IHostMemoryManager, which the CLR asks for first. hostmem answers S_OK for
+   IHostPolicyManager (it hears of the CLR's escalations) and E_NOINTERFACE for the rest. */
 static const clr_manager clr_other_managers[] = {
     { "IHostTaskManager",         { 0x997FF24C, 0x43B7, 0x4352, { 0x86, 0x67, 0x0D, 0xC0, 0x4F, 0xAF, 0xD3, 0x54 } } },
     { "IHostThreadpoolManager",   { 0x983D50E2, 0xCB15, 0x466B, { 0x80, 0xFC, 0x84, 0x5D, 0xC6, 0xE8, 0xC5, 0xFD } } },
