@@ -76,10 +76,15 @@ typedef struct HOSTMEM_CONFIG {
     /* A file to write the call trace to (created anew; CSV, see README); NULL = none.
        HOSTMEM_TRACE in the environment overrides it. */
     const WCHAR *traceFile;
+    /* While the state is Low, every registered callback is told Low again this often
+       (level-triggered: a runtime that ignored or missed it learns it; see
+       docs/notifications.md). 0 = 1000 ms; HOSTMEM_NOTIFICATION_REPEAT_NONE = never. */
+    DWORD     notificationRepeatMs;
 } HOSTMEM_CONFIG;
 
 #define HOSTMEM_HEADROOM_NONE (~(ULONGLONG)0)
 #define HOSTMEM_RETRY_NONE    (~(DWORD)0)
+#define HOSTMEM_NOTIFICATION_REPEAT_NONE (~(DWORD)0)
 
 /* The smallest cbSize accepted: a config that has only cbSize and commitLimit. */
 #define HOSTMEM_CONFIG_MIN_SIZE (offsetof(HOSTMEM_CONFIG, commitLimit) + sizeof(ULONGLONG))
@@ -99,12 +104,17 @@ typedef struct HOSTMEM_STATS {
     ULONGLONG mappedBytes;         /* now, reported by Acquired/ReleasedVirtualAddressSpace */
     ULONGLONG failures[3];         /* failed requests, by EMemoryCriticalLevel */
     ULONGLONG escalations;         /* failures that returned E_FAIL */
-    ULONGLONG notifications[3];    /* delivered Low, Neutral, High */
+    ULONGLONG notifications[3];    /* delivered Low, Neutral, High (each call to a callback) */
+    ULONGLONG traceRowsDropped;    /* trace rows dropped rather than wait for the trace's lock */
 } HOSTMEM_STATS;
 
+/* The first HOSTMEM_STATS (up to notifications): HostMemGetStats accepts every cbSize
+   from this one to sizeof(HOSTMEM_STATS) and fills the fields that fit whole. */
+#define HOSTMEM_STATS_MIN_SIZE (offsetof(HOSTMEM_STATS, notifications) + 3 * sizeof(ULONGLONG))
+
 /* manager: the IHostMemoryManager or the IHostControl that owns it. Lock-free.
-   S_OK; E_POINTER for NULL arguments; E_INVALIDARG for a cbSize other than
-   sizeof(HOSTMEM_STATS) or a manager that is not hostmem's. */
+   S_OK; E_POINTER for NULL arguments; E_INVALIDARG for a cbSize outside
+   HOSTMEM_STATS_MIN_SIZE..sizeof(HOSTMEM_STATS) or a manager that is not hostmem's. */
 HOSTMEM_API HRESULT WINAPI HostMemGetStats(IUnknown *manager, HOSTMEM_STATS *stats);
 
 /* One outstanding IHostMalloc block, as HostMemEnumMallocBlocks reports it. */

@@ -6,6 +6,8 @@
  */
 #include "exports.h"
 
+#include <string.h>
+
 #include "host_control.h"
 #include "memory_manager.h"
 
@@ -54,15 +56,21 @@ HRESULT WINAPI HostMemCreateHostControl(const HOSTMEM_CONFIG *config, IHostContr
     return hm_host_control_create(manager, ppHostControl);
 }
 
-HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
+/* A host built against an older header passes a smaller cbSize: it gets the fields
+   that fit whole, and nothing past cbSize is written. */
+HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *out)
 {
     struct memory_manager *manager;
+    HOSTMEM_STATS all, *stats = &all;
+    DWORD size;
     int i;
 
-    if (!object || !stats)
+    if (!object || !out)
         return E_POINTER;
-    if (stats->cbSize != sizeof(*stats) || !(manager = hm_exports_manager_of(object)))
+    size = out->cbSize;
+    if (size < HOSTMEM_STATS_MIN_SIZE || size > sizeof(*out) || !(manager = hm_exports_manager_of(object)))
         return E_INVALIDARG;
+    memset(&all, 0, sizeof(all));
     /* Committed before peak, and peak never below it: committed never reads above peak. */
     stats->committedBytes = hm_ledger_committed_bytes(manager->ledger);
     stats->peakCommittedBytes = hm_ledger_peak_committed_bytes(manager->ledger);
@@ -76,5 +84,12 @@ HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
         stats->notifications[i] = atomic_load_explicit(&manager->notifications[i], memory_order_relaxed);
     }
     stats->escalations = atomic_load_explicit(&manager->escalations, memory_order_relaxed);
+    stats->traceRowsDropped = manager->trace ? hm_trace_dropped(manager->trace) : 0;
+#define FITS(field) (offsetof(HOSTMEM_STATS, field) + sizeof(all.field) <= size)
+    if (!FITS(traceRowsDropped))
+        size = offsetof(HOSTMEM_STATS, traceRowsDropped);
+#undef FITS
+    all.cbSize = out->cbSize;
+    memcpy(out, &all, size);
     return S_OK;
 }
