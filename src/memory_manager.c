@@ -222,9 +222,9 @@ static void deliver_notification(void *context, ICLRMemoryNotificationCallback *
     if (manager->trace) {
         const hm_trace_row row = { .method = "OnMemoryNotification", .present = HM_TRACE_ADDRESS | HM_TRACE_FLAGS,
                                    .address = callback, .flags = (DWORD)state };
-        traced = hm_manager_trace_row(manager, &row, FALSE);
-        if (!traced && !on_thread)
-            traced = TRUE; /* dropped, and counted by the trace */
+        traced = hm_manager_trace_row(manager, &row, on_thread ? HM_TRACE_TRY_LATER : FALSE);
+        if (!on_thread)
+            traced = TRUE; /* written, or dropped and counted by the trace */
         ICLRMemoryNotificationCallback_OnMemoryNotification(callback, (EMemoryAvailable)state);
         if (!traced)
             hm_manager_trace_row(manager, &row, TRUE);

@@ -75,8 +75,8 @@ hm_list_entry *hm_manager_lock_mallocs(struct memory_manager *manager);
 void hm_manager_unlock_mallocs(struct memory_manager *manager);
 /* One trace row carrying the books after the call; keeps the caller's last error (the
    CLR reads it). With `wait` FALSE the row is dropped (and counted) rather than wait
-   for the trace buffer; FALSE then. Callers test manager->trace first (HM_TRACE_CALL
-   does). An E_FAIL row goes to the file at once, and when it carries a level (an
+   for the trace buffer (or HM_TRACE_TRY_LATER, trace.h); FALSE then. Callers test
+   manager->trace first (HM_TRACE_CALL does). An E_FAIL row goes to the file at once, and when it carries a level (an
    allocation's row) the escalation callback runs after it (hm_limit_escalate). */
 BOOL hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait);
 

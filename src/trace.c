@@ -145,9 +145,10 @@ static int append_hex(char *out, size_t room, BOOL present, ULONGLONG value)
     return present ? snprintf(out, room, ",0x%llX", value) : snprintf(out, room, ",");
 }
 
-static BOOL dropped(hm_trace *trace)
+static BOOL dropped(hm_trace *trace, BOOL wait)
 {
-    atomic_fetch_add_explicit(&trace->dropped, 1, memory_order_relaxed);
+    if (wait != HM_TRACE_TRY_LATER)
+        atomic_fetch_add_explicit(&trace->dropped, 1, memory_order_relaxed);
     return FALSE;
 }
 
@@ -180,10 +181,10 @@ BOOL hm_trace_write(hm_trace *trace, const hm_trace_row *row, ULONGLONG committe
     if (n <= 0 || (size_t)n >= sizeof(line))
         return FALSE;
 
-    if (wait)
+    if (wait == TRUE)
         hm_lock_acquire(&trace->lock);
     else if (!hm_lock_try_acquire(&trace->lock))
-        return dropped(trace);
+        return dropped(trace, wait);
     /* The time is taken under the lock, so the file is in time order. */
     if (!hm_os.QueryPerformanceCounter(&now))
         now = trace->start;
@@ -192,10 +193,10 @@ BOOL hm_trace_write(hm_trace *trace, const hm_trace_row *row, ULONGLONG committe
                  ticks / (ULONGLONG)trace->frequency * 1000000 +
                      ticks % (ULONGLONG)trace->frequency * 1000000 / (ULONGLONG)trace->frequency);
     if (trace->used + (size_t)(n + m) > sizeof(trace->buffer) ||
-        (wait && trace->used && now.QuadPart - trace->oldest >= trace->frequency / 1000 * HM_TRACE_FLUSH_MS)) {
-        if (!wait) {
+        (wait == TRUE && trace->used && now.QuadPart - trace->oldest >= trace->frequency / 1000 * HM_TRACE_FLUSH_MS)) {
+        if (wait != TRUE) {
             hm_lock_release(&trace->lock);
-            return dropped(trace); /* writing out could block */
+            return dropped(trace, wait); /* writing out could block */
         }
         write_out(trace);
     }

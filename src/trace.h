@@ -47,9 +47,12 @@ typedef struct hm_trace_row {
 hm_trace *hm_trace_open(const WCHAR *path, HANDLE heap);
 /* The file name the trace got. */
 const WCHAR *hm_trace_path(const hm_trace *trace);
-/* Appends one row; committed and malloc are the books after the call. With `wait`
-   FALSE the row is dropped (and counted) rather than wait for the buffer's lock (the
-   CLR may call with other threads suspended, one of them holding it). TRUE when the
+/* `wait` for hm_trace_write: TRUE waits for the buffer's lock; FALSE drops (and
+   counts) a row that would have to wait (the CLR may call with other threads
+   suspended, one of them holding it); HM_TRACE_TRY_LATER drops it uncounted, for a
+   caller that writes it again, waiting, later. */
+#define HM_TRACE_TRY_LATER 2
+/* Appends one row; committed and malloc are the books after the call. TRUE when the
    row is in the buffer. */
 BOOL hm_trace_write(hm_trace *trace, const hm_trace_row *row, ULONGLONG committed, ULONGLONG malloc_bytes,
                     BOOL wait);
