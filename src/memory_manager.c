@@ -216,21 +216,17 @@ static HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DW
 static void deliver_notification(void *context, ICLRMemoryNotificationCallback *callback, int state, BOOL on_thread)
 {
     struct memory_manager *manager = context;
-    BOOL traced = TRUE;
+    const hm_trace_row row = { .method = "OnMemoryNotification", .present = HM_TRACE_ADDRESS | HM_TRACE_FLAGS,
+                               .address = callback, .flags = (DWORD)state };
+    BOOL later;
 
     atomic_fetch_add_explicit(&manager->notifications[state - eMemoryAvailableLow], 1, memory_order_relaxed);
-    if (manager->trace) {
-        const hm_trace_row row = { .method = "OnMemoryNotification", .present = HM_TRACE_ADDRESS | HM_TRACE_FLAGS,
-                                   .address = callback, .flags = (DWORD)state };
-        traced = hm_manager_trace_row(manager, &row, on_thread ? HM_TRACE_TRY_LATER : FALSE);
-        if (!on_thread)
-            traced = TRUE; /* written, or dropped and counted by the trace */
-        ICLRMemoryNotificationCallback_OnMemoryNotification(callback, (EMemoryAvailable)state);
-        if (!traced)
-            hm_manager_trace_row(manager, &row, TRUE);
-        return;
-    }
+    /* Inline a row that cannot be written at once is dropped and counted (FALSE). */
+    later = manager->trace && !hm_manager_trace_row(manager, &row, on_thread ? HM_TRACE_TRY_LATER : FALSE) &&
+            on_thread;
     ICLRMemoryNotificationCallback_OnMemoryNotification(callback, (EMemoryAvailable)state);
+    if (later)
+        hm_manager_trace_row(manager, &row, TRUE);
 }
 
 /* On the notifier thread about once a second: rows reach the file within a second or

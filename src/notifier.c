@@ -95,7 +95,8 @@ static BOOL deliver_round(hm_notifier *notifier, BOOL on_thread, DWORD *due_ms)
     for (i = 0; i < n; i++) {
         BOOL alive = TRUE;
 
-        notifier->alive = &alive;
+        /* Cleared before this returns (or the notifier is gone): never left dangling. */
+        notifier->alive = &alive; /* cppcheck-suppress autoVariables */
         notifier->notify(notifier->context, batch[i], state, on_thread);
         if (!alive) {
             /* The owner is gone; what is left of the batch is released, not told. */
