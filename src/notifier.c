@@ -96,6 +96,7 @@ static BOOL deliver_round(hm_notifier *notifier, BOOL on_thread, DWORD *due_ms)
         BOOL alive = TRUE;
 
         /* Cleared before this returns (or the notifier is gone): never left dangling. */
+        notifier->deliverer = GetCurrentThreadId();
         notifier->alive = &alive; /* cppcheck-suppress autoVariables */
         notifier->notify(notifier->context, batch[i], state, on_thread);
         if (!alive) {
@@ -160,6 +161,10 @@ static DWORD WINAPI notifier_thread(void *parameter)
         due_ms = INFINITE;
         if (!run_deliveries(notifier, TRUE, &due_ms))
             return 0; /* the owner, and this notifier with it, is gone */
+        /* Another thread may have run the round (inline, just as this thread started):
+           while Low, look again within a repeat interval all the same. */
+        if (due_ms == INFINITE && notifier->repeat_ms && hm_notifier_state(notifier) == HM_AVAILABLE_LOW)
+            due_ms = notifier->repeat_ms;
     }
 }
 
@@ -248,8 +253,11 @@ void hm_notifier_destroy(hm_notifier *notifier)
     hm_lock_acquire(&notifier->lock);
     atomic_store(&notifier->stop, 1);
     hm_lock_release(&notifier->lock);
-    if (notifier->alive)
-        *notifier->alive = FALSE; /* destroyed from inside a delivery: the deliverer stops */
+    /* Destroyed from inside a delivery (a callback released the last reference): the
+       deliverer, this thread, stops on return. A delivery on another thread is
+       waited for instead (the join below). */
+    if (notifier->alive && notifier->deliverer == GetCurrentThreadId())
+        *notifier->alive = FALSE;
     if (notifier->thread) {
         if (GetCurrentThreadId() == notifier->thread_id) {
             /* We are inside one of the thread's deliveries; it ends on return. */

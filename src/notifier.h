@@ -61,6 +61,7 @@ typedef struct hm_notifier {
     DWORD             repeat_ms;
     HANDLE            os_low, os_high;
     BOOL             *alive;    /* the deliverer's flag, cleared by a destroy from inside a delivery */
+    DWORD             deliverer; /* the thread that set `alive` */
     hm_notify_fn      notify;
     hm_tick_fn        tick;
     void             *context;
