@@ -108,6 +108,10 @@ typedef struct HOSTMEM_CONFIG {
     /* With commitLimit HOSTMEM_COMMIT_LIMIT_FROM_JOB (or HOSTMEM_COMMIT_LIMIT=job): this
        share of the job's memory limit; 0 = 75, otherwise 1..100. */
     DWORD     jobLimitPercent;
+    /* While the state is Low, every registered callback is told Low again this often
+       (level-triggered: a runtime that ignored or missed it learns it; see
+       docs/notifications.md). 0 = 1000 ms; HOSTMEM_NOTIFICATION_REPEAT_NONE = never. */
+    DWORD     notificationRepeatMs;
 } HOSTMEM_CONFIG;
 
 #define HOSTMEM_HEADROOM_NONE (~(ULONGLONG)0)
@@ -118,6 +122,7 @@ typedef struct HOSTMEM_CONFIG {
 #define HOSTMEM_COMMIT_LIMIT_FROM_JOB (~(ULONGLONG)0)
 #define HOSTMEM_POLICY_UNCHANGED      (~(DWORD)0)
 #define HOSTMEM_GC_LIMITS_OFF         (~(DWORD)0)
+#define HOSTMEM_NOTIFICATION_REPEAT_NONE (~(DWORD)0)
 
 /* The smallest cbSize accepted: a config that has only cbSize and commitLimit. */
 #define HOSTMEM_CONFIG_MIN_SIZE (offsetof(HOSTMEM_CONFIG, commitLimit) + sizeof(ULONGLONG))
@@ -137,7 +142,7 @@ typedef struct HOSTMEM_STATS {
     ULONGLONG mappedBytes;         /* now, reported by Acquired/ReleasedVirtualAddressSpace */
     ULONGLONG failures[3];         /* failed requests, by EMemoryCriticalLevel */
     ULONGLONG escalations;         /* failures that returned E_FAIL */
-    ULONGLONG notifications[3];    /* delivered Low, Neutral, High */
+    ULONGLONG notifications[3];    /* delivered Low, Neutral, High (each call to a callback) */
     /* --- governance: HostMemConfigureRuntime and the job limit --- */
     ULONGLONG domainUnloads;       /* Event_DomainUnload seen */
     ULONGLONG policyFailures;      /* IHostPolicyManager::OnFailure calls */
@@ -146,6 +151,8 @@ typedef struct HOSTMEM_STATS {
     ULONGLONG commitLimit;         /* the limit in force, bytes; 0 = none */
     DWORD     clrDisabled;         /* 1 once Event_ClrDisabled was seen */
     DWORD     limitSource;         /* HOSTMEM_LIMIT_SOURCE: where commitLimit came from */
+    /* --- notifications and the trace (docs/notifications.md, docs/trace-delivery.md) --- */
+    ULONGLONG traceRowsDropped;    /* trace rows dropped rather than wait for the trace's lock */
 } HOSTMEM_STATS;
 
 typedef enum HOSTMEM_LIMIT_SOURCE {

@@ -104,6 +104,7 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
         CUT(gcSegmentSize);
         CUT(gcMaxGen0Size);
         CUT(jobLimitPercent);
+        CUT(notificationRepeatMs);
 #undef CUT
     }
 
@@ -126,6 +127,12 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
         return E_INVALIDARG;
     else
         settings->retry_timeout_ms = copy.retryTimeoutMs ? copy.retryTimeoutMs : HM_DEFAULT_RETRY_TIMEOUT_MS;
+
+    if (copy.notificationRepeatMs == HOSTMEM_NOTIFICATION_REPEAT_NONE)
+        settings->notification_repeat_ms = 0;
+    else
+        settings->notification_repeat_ms =
+            copy.notificationRepeatMs ? copy.notificationRepeatMs : HM_DEFAULT_NOTIFICATION_REPEAT_MS;
 
     if (copy.jobLimitPercent > 100)
         return E_INVALIDARG;

@@ -23,6 +23,7 @@ typedef struct hm_settings {
     void                       *escalation_context;
     WCHAR                       trace_file[MAX_PATH]; /* empty: no trace */
     hm_runtime_settings         runtime;             /* for HostMemConfigureRuntime */
+    DWORD                       notification_repeat_ms; /* 0: Low is told once */
 } hm_settings;
 
 #define HM_DEFAULT_APPDOMAIN_HEADROOM_PERCENT 5
@@ -31,6 +32,7 @@ typedef struct hm_settings {
 #define HM_MAX_RETRY_TIMEOUT_MS               60000
 #define HM_DEFAULT_HIGH_WATER_PERCENT         90
 #define HM_DEFAULT_LOW_WATER_PERCENT          60
+#define HM_DEFAULT_NOTIFICATION_REPEAT_MS     1000
 
 /* E_INVALIDARG for a bad cbSize or field; S_OK and *settings otherwise.
    HOSTMEM_COMMIT_LIMIT in the environment overrides commitLimit; a malformed value

@@ -83,6 +83,8 @@ static void read_stats(struct memory_manager *manager, HOSTMEM_STATS *stats)
     stats->commitLimit = manager->settings.commit_limit;
     stats->clrDisabled = atomic_load_explicit(&manager->governance.clr_disabled, memory_order_relaxed);
     stats->limitSource = manager->settings.limit_source;
+    /* --- notifications and the trace --- */
+    stats->traceRowsDropped = manager->trace ? hm_trace_dropped(manager->trace) : 0;
 }
 
 HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
@@ -111,6 +113,7 @@ HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
     CUT(commitLimit);
     CUT(clrDisabled);
     CUT(limitSource);
+    CUT(traceRowsDropped);
 #undef CUT
     memcpy((char *)stats + sizeof(stats->cbSize), (const char *)&all + sizeof(all.cbSize),
            fit - sizeof(stats->cbSize));

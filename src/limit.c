@@ -26,9 +26,17 @@ void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell)
 {
     if (fell)
         atomic_fetch_add_explicit(&manager->freed_epoch, 1, memory_order_release);
-    if (manager->settings.commit_limit)
-        hm_notifier_post(&manager->notifier,
-                         hm_pressure_update(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)));
+    if (manager->settings.commit_limit) {
+        BOOL changed = FALSE;
+
+        /* After a change the books are read again: a thread that changed them while
+           this one decided sees the new state, or this one sees its books (pressure.h),
+           so the last state decided is the one the last books call for. */
+        while (hm_pressure_update(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)) != HM_AVAILABLE_NONE)
+            changed = TRUE;
+        if (changed)
+            hm_notifier_post(&manager->notifier, hm_pressure_decision(&manager->pressure));
+    }
 }
 
 BOOL hm_limit_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes)
@@ -41,10 +49,10 @@ BOOL hm_limit_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLev
         return FALSE;
 
     epoch = atomic_load_explicit(&manager->freed_epoch, memory_order_acquire);
-    if (limited)
-        hm_notifier_post(&manager->notifier,
-                         hm_pressure_force_low(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)));
-    else
+    if (limited) {
+        if (hm_pressure_force_low(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)))
+            hm_notifier_post(&manager->notifier, hm_pressure_decision(&manager->pressure));
+    } else
         hm_notifier_force_low(&manager->notifier);
 
     start = hm_os.GetTickCount64();
@@ -66,19 +74,26 @@ HRESULT hm_limit_out_of_memory(struct memory_manager *manager, EMemoryCriticalLe
     atomic_fetch_add_explicit(&manager->failures[level], 1, memory_order_relaxed);
     if (hr == E_FAIL)
         atomic_fetch_add_explicit(&manager->escalations, 1, memory_order_relaxed);
-    if (hr == E_FAIL && manager->settings.escalation_callback) {
-        HOSTMEM_ESCALATION info;
-
-        info.cbSize  = sizeof(info);
-        info.level   = level;
-        info.bytes   = bytes;
-        info.osError = os_error;
-        info.method  = method;
-        info.kind    = HOSTMEM_ESCALATION_FAILED_REQUEST;
-        manager->settings.escalation_callback(manager->settings.escalation_context, &info);
-    }
+    if (hr == E_FAIL && !manager->trace)
+        hm_limit_escalate(manager, level, bytes, os_error, method);
     SetLastError(os_error);
     return hr;
+}
+
+void hm_limit_escalate(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes, DWORD os_error,
+                       const char *method)
+{
+    HOSTMEM_ESCALATION info;
+
+    if (!manager->settings.escalation_callback)
+        return;
+    info.cbSize  = sizeof(info);
+    info.level   = level;
+    info.bytes   = bytes;
+    info.osError = os_error;
+    info.method  = method;
+    info.kind    = HOSTMEM_ESCALATION_FAILED_REQUEST;
+    manager->settings.escalation_callback(manager->settings.escalation_context, &info);
 }
 
 HRESULT hm_limit_memory_load(struct memory_manager *manager, DWORD *load, SIZE_T *available)

@@ -23,16 +23,21 @@ static inline struct memory_manager *impl_from_IHostMemoryManager(IHostMemoryMan
     return CONTAINING_RECORD(iface, struct memory_manager, IHostMemoryManager_iface);
 }
 
-void hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait)
+BOOL hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait)
 {
     DWORD error = GetLastError();
+    BOOL written = hm_trace_write(manager->trace, row, hm_ledger_committed_bytes(manager->ledger),
+                                  atomic_load_explicit(&manager->malloc_bytes, memory_order_relaxed), wait);
 
-    hm_trace_write(manager->trace, row, hm_ledger_committed_bytes(manager->ledger),
-                   atomic_load_explicit(&manager->malloc_bytes, memory_order_relaxed), wait);
-    /* The CLR may be finished after an E_FAIL: get the trace to the file first. */
-    if ((row->present & HM_TRACE_HRESULT) && row->hr == E_FAIL)
+    /* The CLR may be finished after an E_FAIL, and the host's escalation callback may
+       end the process: the row is in the file before the callback runs. */
+    if ((row->present & HM_TRACE_HRESULT) && row->hr == E_FAIL) {
         hm_trace_flush(manager->trace);
+        if (row->present & HM_TRACE_LEVEL)
+            hm_limit_escalate(manager, (EMemoryCriticalLevel)row->level, (SIZE_T)row->size, error, row->method);
+    }
     SetLastError(error);
+    return written;
 }
 
 /* --- the bookkeeping heap --- */
@@ -100,13 +105,12 @@ static void memory_manager_destroy(struct memory_manager *manager)
 {
     HANDLE heap = manager->heap;
 
+    /* Joins the notifier's thread and lets go of every callback. */
     hm_notifier_destroy(&manager->notifier);
     HM_TRACE_CALL(manager, TRUE, .method = "Release");
     if (manager->settings.commit_limit)
         hm_pressure_destroy(&manager->pressure);
     hm_blocks_destroy(&manager->views);
-    if (manager->callback)
-        ICLRMemoryNotificationCallback_Release(manager->callback);
     /* Nobody holds a reference any more, so nobody can still use the memory: give
        back every reservation the CLR left behind. */
     hm_ledger_destroy(manager->ledger, release_leftover_region, NULL);
@@ -188,7 +192,9 @@ static HRESULT WINAPI memory_manager_VirtualProtect(IHostMemoryManager *iface, v
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
     HRESULT hr = hm_virtual_protect(address, size, protect, old_protect);
 
-    HM_TRACE_CALL(manager, TRUE, .method = "VirtualProtect", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_PROTECT |
+    /* The CLR may call it while other threads are suspended: a row is dropped (and
+       counted) rather than wait for the trace. */
+    HM_TRACE_CALL(manager, FALSE, .method = "VirtualProtect", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_PROTECT |
                   HM_TRACE_HRESULT, .address = address, .size = size, .protect = protect, .hr = hr);
     return hr;
 }
@@ -198,52 +204,45 @@ static HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DW
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
     HRESULT hr = hm_limit_memory_load(manager, load, available);
 
-    HM_TRACE_CALL(manager, TRUE, .method = "GetMemoryLoad", .present = HM_TRACE_HRESULT, .hr = hr);
+    /* As VirtualProtect: never waits for the trace. */
+    HM_TRACE_CALL(manager, FALSE, .method = "GetMemoryLoad", .present = HM_TRACE_HRESULT, .hr = hr);
     return hr;
 }
 
-/* On the notifier thread (or inline where none runs), outside every hostmem lock. */
-static void deliver_notification(void *context, int state)
+/* On the notifier thread (or inline where none runs), outside every hostmem lock. The
+   row never waits for the trace's lock, whose holder may be suspended: on the thread
+   a row that cannot be written at once follows the call instead (the trace keeps
+   every delivery); inline, on a thread of the CLR's, it is dropped and counted. */
+static void deliver_notification(void *context, ICLRMemoryNotificationCallback *callback, int state, BOOL on_thread)
 {
     struct memory_manager *manager = context;
-    ICLRMemoryNotificationCallback *callback;
+    const hm_trace_row row = { .method = "OnMemoryNotification", .present = HM_TRACE_ADDRESS | HM_TRACE_FLAGS,
+                               .address = callback, .flags = (DWORD)state };
+    BOOL later;
 
-    hm_lock_acquire(&manager->lock);
-    if ((callback = manager->callback))
-        ICLRMemoryNotificationCallback_AddRef(callback);
-    hm_lock_release(&manager->lock);
-    if (!callback)
-        return;
     atomic_fetch_add_explicit(&manager->notifications[state - eMemoryAvailableLow], 1, memory_order_relaxed);
-    HM_TRACE_CALL(manager, TRUE, .method = "OnMemoryNotification", .present = HM_TRACE_FLAGS, .flags = (DWORD)state);
+    /* Inline a row that cannot be written at once is dropped and counted (FALSE). */
+    later = manager->trace && !hm_manager_trace_row(manager, &row, on_thread ? HM_TRACE_TRY_LATER : FALSE) &&
+            on_thread;
     ICLRMemoryNotificationCallback_OnMemoryNotification(callback, (EMemoryAvailable)state);
-    ICLRMemoryNotificationCallback_Release(callback);
+    if (later)
+        hm_manager_trace_row(manager, &row, TRUE);
 }
 
-static HRESULT register_callback(struct memory_manager *manager, ICLRMemoryNotificationCallback *callback)
+/* On the notifier thread about once a second: rows reach the file within a second or
+   so even when no call comes to write them out. */
+static void notifier_tick(void *context)
 {
-    ICLRMemoryNotificationCallback *previous;
+    struct memory_manager *manager = context;
 
-    if (callback) {
-        ICLRMemoryNotificationCallback_AddRef(callback);
-        /* Without a thread the notifications are delivered on the allocating thread;
-           they still arrive, so a refusal changes nothing for the CLR. */
-        hm_notifier_start(&manager->notifier);
-    }
-    hm_lock_acquire(&manager->lock);
-    previous = manager->callback;
-    manager->callback = callback;
-    hm_lock_release(&manager->lock);
-    /* Outside the lock: a callback's Release may call back into hostmem. */
-    if (previous)
-        ICLRMemoryNotificationCallback_Release(previous);
-    return S_OK;
+    if (manager->trace)
+        hm_trace_flush_if_free(manager->trace);
 }
 
 static HRESULT WINAPI memory_manager_RegisterMemoryNotificationCallback(IHostMemoryManager *iface, ICLRMemoryNotificationCallback *callback)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    HRESULT hr = register_callback(manager, callback);
+    HRESULT hr = hm_notifier_register(&manager->notifier, callback);
 
     HM_TRACE_CALL(manager, TRUE, .method = "RegisterMemoryNotificationCallback", .present = HM_TRACE_ADDRESS | HM_TRACE_HRESULT,
                   .address = callback, .hr = hr);
@@ -379,10 +378,13 @@ HRESULT hm_manager_create(const hm_settings *settings, struct memory_manager **r
     if (settings->commit_limit)
         hm_pressure_init(&manager->pressure, settings->commit_limit, settings->high_water_percent,
                          settings->low_water_percent);
-    /* Without a limit of its own, hostmem passes on what the OS says of memory. */
-    hm_notifier_init(&manager->notifier, deliver_notification, manager, !settings->commit_limit,
-                     OS_NOTIFICATION_POLL_MS);
-    if (settings->trace_file[0] && (manager->trace = hm_trace_open(settings->trace_file, heap)))
+    if (settings->trace_file[0])
+        manager->trace = hm_trace_open(settings->trace_file, heap);
+    /* Without a limit of its own, hostmem passes on what the OS says of memory. With a
+       trace, the notifier's thread also writes its buffer out every second. */
+    hm_notifier_init(&manager->notifier, deliver_notification, manager->trace ? notifier_tick : NULL, manager,
+                     !settings->commit_limit, OS_NOTIFICATION_POLL_MS, settings->notification_repeat_ms);
+    if (manager->trace)
         HM_TRACE_CALL(manager, TRUE, .method = "Start", .present = HM_TRACE_SIZE | HM_TRACE_DECIMAL,
                       .size = settings->commit_limit, .flags = settings->commit_limit ? settings->high_water_percent : 0,
                       .protect = settings->commit_limit ? settings->low_water_percent : 0);

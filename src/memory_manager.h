@@ -43,8 +43,7 @@ struct memory_manager {
     SIZE_T             granularity;
     SIZE_T             max_request;
     uintptr_t          min_address, max_address; /* of user address space */
-    hm_lock            lock;        /* callback, mallocs, views; never held across a call out */
-    ICLRMemoryNotificationCallback *callback;
+    hm_lock            lock;        /* mallocs, views; never held across a call out */
     hm_list_entry      mallocs;
     hm_block_table     views;       /* mapped views the CLR reported: base -> bytes */
     hm_budget          address_space; /* reserved + mapped, against addressSpaceLimit */
@@ -78,9 +77,11 @@ void hm_manager_remove_malloc(struct memory_manager *manager, hm_list_entry *ent
 hm_list_entry *hm_manager_lock_mallocs(struct memory_manager *manager);
 void hm_manager_unlock_mallocs(struct memory_manager *manager);
 /* One trace row carrying the books after the call; keeps the caller's last error (the
-   CLR reads it). With `wait` FALSE the row is dropped rather than wait for the trace
-   buffer. Callers test manager->trace first (HM_TRACE_CALL does). */
-void hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait);
+   CLR reads it). With `wait` FALSE the row is dropped (and counted) rather than wait
+   for the trace buffer (or HM_TRACE_TRY_LATER, trace.h); FALSE then. Callers test
+   manager->trace first (HM_TRACE_CALL does). An E_FAIL row goes to the file at once, and when it carries a level (an
+   allocation's row) the escalation callback runs after it (hm_limit_escalate). */
+BOOL hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait);
 
 /* A trace row, if tracing is on: one predictable branch when it is off. */
 #define HM_TRACE_CALL(manager, wait, ...)                                          \
@@ -117,10 +118,16 @@ void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell);
    attempt is worth making; FALSE at once for eTaskCritical. */
 BOOL hm_limit_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes);
 /* An allocation at `level` found no memory (the OS said so, or hostmem refused):
-   applies the policy, calls the escalation callback for E_FAIL, and leaves
+   applies the policy, calls the escalation callback for E_FAIL when tracing is off
+   (with tracing on, the call's row does: hm_limit_escalate), and leaves
    GetLastError() reading os_error. Returns E_OUTOFMEMORY or E_FAIL. */
 HRESULT hm_limit_out_of_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,
                                DWORD os_error, const char *method);
+/* Calls the host's escalation callback. hm_limit_out_of_memory does when tracing is
+   off; with tracing on it is left to the call's E_FAIL row (hm_manager_trace_row), so
+   that the row is in the file before the host's callback runs. */
+void hm_limit_escalate(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes, DWORD os_error,
+                       const char *method);
 /* IHostMemoryManager::GetMemoryLoad: relative to the limit when one is set. */
 HRESULT hm_limit_memory_load(struct memory_manager *manager, DWORD *load, SIZE_T *available);
 

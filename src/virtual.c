@@ -18,6 +18,25 @@ static HRESULT invalid_parameter(void)
     return E_INVALIDARG;
 }
 
+/* What kernel32 refuses with ERROR_INVALID_PARAMETER whatever the memory
+   (docs/clr-contract.md, "Return codes"), found before anything is charged: a bad
+   argument is never an out-of-memory, and never reaches the policy. A protection of 0
+   or a mix of base protections for a commit or reservation; an address or range past
+   user space. MEM_RESET ignores the protection. */
+static BOOL arguments_are_valid(const struct memory_manager *manager, void *address, SIZE_T size, DWORD type,
+                                DWORD protect)
+{
+    uintptr_t start = (uintptr_t)address;
+    DWORD base = protect & 0xFF;
+
+    if ((type & (MEM_COMMIT | MEM_RESERVE)) && !(type & MEM_RESET) && (!base || (base & (base - 1))))
+        return FALSE;
+    if (address && (start > manager->max_address || (size && (start + size < start ||
+                                                              start + size - 1 > manager->max_address))))
+        return FALSE;
+    return TRUE;
+}
+
 static SIZE_T round_up(SIZE_T value, SIZE_T unit)
 {
     return (value + unit - 1) & ~(unit - 1);
@@ -154,7 +173,7 @@ HRESULT hm_virtual_alloc(struct memory_manager *manager, void *address, SIZE_T s
     HRESULT hr;
 
     *mem = NULL;
-    if (!hm_level_is_valid((uint32_t)level))
+    if (!hm_level_is_valid((uint32_t)level) || !arguments_are_valid(manager, address, size, type, protect))
         return invalid_parameter();
     hr = try_virtual_alloc(manager, address, size, type, protect, level, mem, &os_error);
     if (hr == HM_E_NO_MEMORY && hm_limit_wait_for_memory(manager, level, size))

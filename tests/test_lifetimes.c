@@ -360,7 +360,7 @@ static void a_malloc_alone_keeps_its_manager_and_its_memory_alive(void **state)
 
 /* --- the callback ---------------------------------------------------------------------- */
 
-static void a_callback_is_released_exactly_once_when_replaced_unregistered_or_outliving_the_manager(void **state)
+static void a_callback_is_released_exactly_once_when_kept_unregistered_or_outliving_the_manager(void **state)
 {
     /* Under a limit and with nothing committed, no notification adds references. */
     HOSTMEM_CONFIG config = limit_config(MIB);
@@ -370,16 +370,18 @@ static void a_callback_is_released_exactly_once_when_replaced_unregistered_or_ou
 
     callback_init(&first);
     callback_init(&second);
-    /* Registered twice: one reference. */
+    /* Registered twice: one reference, the second registration changes nothing. */
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &first.iface), S_OK);
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &first.iface), S_OK);
     assert_int_equal(first.refs, 1);
-    /* Replaced: the first goes, once. */
+    assert_int_equal(first.addrefs, 1);
+    /* A second runtime's callback: both are kept. */
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &second.iface), S_OK);
-    assert_callback_released(&first, 2); /* each registration took one, each was given back */
+    assert_int_equal(first.refs, 1);
     assert_int_equal(second.refs, 1);
-    /* Unregistered: the second goes, once. */
+    /* NULL: every callback goes, once. */
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL), S_OK);
+    assert_callback_released(&first, 1);
     assert_callback_released(&second, 1);
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL), S_OK);
     assert_callback_released(&second, 1);
@@ -387,7 +389,7 @@ static void a_callback_is_released_exactly_once_when_replaced_unregistered_or_ou
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &first.iface), S_OK);
     assert_int_equal(first.refs, 1);
     release_last((IUnknown *)manager);
-    assert_callback_released(&first, 3);
+    assert_callback_released(&first, 2);
     assert_callback_released(&second, 1);
     assert_nothing_left();
 }
@@ -505,7 +507,7 @@ int main(void)
         T(query_interface_add_ref_and_release_count_references_per_object),
         T(releasing_in_every_order_frees_everything_at_the_last_reference),
         T(a_malloc_alone_keeps_its_manager_and_its_memory_alive),
-        T(a_callback_is_released_exactly_once_when_replaced_unregistered_or_outliving_the_manager),
+        T(a_callback_is_released_exactly_once_when_kept_unregistered_or_outliving_the_manager),
         T(the_last_release_ends_the_notifier_thread_and_closes_its_handles),
         T(a_callback_may_release_the_last_manager_reference_from_a_notification),
         T(notifications_delivered_without_a_thread_keep_the_counts),

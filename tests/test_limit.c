@@ -20,6 +20,8 @@ static HOSTMEM_CONFIG limit_config(ULONGLONG limit)
     memset(&config, 0, sizeof(config));
     config.cbSize = sizeof(config);
     config.commitLimit = limit;
+    /* The states as they change; the repeats of Low are test_notifications'. */
+    config.notificationRepeatMs = HOSTMEM_NOTIFICATION_REPEAT_NONE;
     return config;
 }
 
@@ -580,6 +582,7 @@ static void hovering_at_a_mark_notifies_once(void **state)
     IHostMemoryManager *manager = new_manager(&config);
     struct recorder r;
     char *base = reserve(manager, 128 * PAGE);
+    LONG after_low;
     int i;
     (void)state;
 
@@ -590,22 +593,30 @@ static void hovering_at_a_mark_notifies_once(void **state)
         assert_int_equal(commit(manager, base + 89 * PAGE, PAGE, eTaskCritical), S_OK);
         decommit(manager, base + 89 * PAGE, PAGE);
     }
-    wait_for_notifications(&r, 2);
+    /* Level-triggered: the Neutral on the way up is told only if the notifier got to
+       it before the Low; then one Low, however often the books crossed the mark. */
+    for (i = 0; i < 5000 && (!r.count || r.states[r.count - 1] != eMemoryAvailableLow); i++)
+        Sleep(1);
     settle();
-    assert_int_equal(r.count, 2);                     /* Neutral on the way up, then one Low */
-    assert_int_equal(r.states[0], eMemoryAvailableNeutral);
-    assert_int_equal(r.states[1], eMemoryAvailableLow);
+    assert_true(r.count == 1 || r.count == 2);
+    assert_int_equal(r.states[r.count - 1], eMemoryAvailableLow);
+    if (r.count == 2)
+        assert_int_equal(r.states[0], eMemoryAvailableNeutral);
+    after_low = r.count;
     for (i = 0; i < 50; i++) {                        /* 59% <-> 61%, after leaving Low */
         if (i == 0)
             decommit(manager, base + 61 * PAGE, 28 * PAGE);
         decommit(manager, base + 59 * PAGE, 2 * PAGE);
         assert_int_equal(commit(manager, base + 59 * PAGE, 2 * PAGE, eTaskCritical), S_OK);
     }
-    wait_for_notifications(&r, 4);
+    /* Neutral (if the notifier saw it) and one High. */
+    for (i = 0; i < 5000 && r.states[r.count - 1] != eMemoryAvailableHigh; i++)
+        Sleep(1);
     settle();
-    assert_int_equal(r.count, 4);
-    assert_int_equal(r.states[2], eMemoryAvailableNeutral);
-    assert_int_equal(r.states[3], eMemoryAvailableHigh);
+    assert_true(r.count == after_low + 1 || r.count == after_low + 2);
+    if (r.count == after_low + 2)
+        assert_int_equal(r.states[after_low], eMemoryAvailableNeutral);
+    assert_int_equal(r.states[r.count - 1], eMemoryAvailableHigh);
     release(manager, base);
     IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL);
     release_last((IUnknown *)manager);
@@ -808,6 +819,13 @@ static void stats_reject_bad_arguments(void **state)
     assert_int_equal(HostMemGetStats((IUnknown *)control, &stats), E_INVALIDARG);
     stats.cbSize = sizeof(stats) + 8;
     assert_int_equal(HostMemGetStats((IUnknown *)control, &stats), E_INVALIDARG);
+    /* A host built against the first header: its fields, nothing past its cbSize. */
+    memset(&stats, 0xAB, sizeof(stats));
+    stats.cbSize = HOSTMEM_STATS_V1_SIZE;
+    assert_int_equal(HostMemGetStats((IUnknown *)control, &stats), S_OK);
+    assert_int_equal(stats.cbSize, HOSTMEM_STATS_V1_SIZE);
+    assert_int_equal(stats.committedBytes, 0);
+    assert_true(stats.traceRowsDropped == 0xABABABABABABABABull);
     stats.cbSize = sizeof(stats);
     assert_int_equal(HostMemGetStats((IUnknown *)control, &stats), S_OK);
     assert_int_equal(IHostControl_GetHostManager(control, &IID_IHostMemoryManager, (void **)&manager), S_OK);

@@ -203,27 +203,33 @@ static void pressure_marks_of_the_largest_limit_do_not_overflow(void **state)
     hm_pressure_destroy(&p);
 }
 
-static void pressure_force_low_holds_until_the_books_fall_a_band(void **state)
+static void pressure_forced_low_ends_by_the_water_marks_like_any_low(void **state)
 {
     hm_pressure p;
     (void)state;
 
-    /* From Neutral at 700: Low until below 650, then Neutral. */
+    /* From Neutral at 700 (under the low exit, 850): the next look at the books finds
+       no reason for Low and goes back to Neutral; a forced Low is no stickier than a
+       Low the marks made. */
     init_default(&p);
     reach(&p, HM_AVAILABLE_NEUTRAL);
     assert_int_equal(hm_pressure_force_low(&p, 700), HM_AVAILABLE_LOW);
     assert_int_equal(hm_pressure_state(&p), HM_AVAILABLE_LOW);
-    assert_int_equal(hm_pressure_update(&p, 700), HM_AVAILABLE_NONE);
-    assert_int_equal(hm_pressure_update(&p, 800), HM_AVAILABLE_NONE);
-    assert_int_equal(hm_pressure_update(&p, 700 - BAND), HM_AVAILABLE_NONE);
-    assert_int_equal(hm_pressure_update(&p, 700 - BAND - 1), HM_AVAILABLE_NEUTRAL);
+    assert_int_equal(hm_pressure_update(&p, 700), HM_AVAILABLE_NEUTRAL);
     hm_pressure_destroy(&p);
 
-    /* From High: the same, and below the low mark straight back to High. */
+    /* Forced at 27% of the limit: below the low mark the next update is High. */
     init_default(&p);
-    assert_int_equal(hm_pressure_force_low(&p, 300), HM_AVAILABLE_LOW);
-    assert_int_equal(hm_pressure_update(&p, 300 - BAND), HM_AVAILABLE_NONE);
-    assert_int_equal(hm_pressure_update(&p, 300 - BAND - 1), HM_AVAILABLE_HIGH);
+    assert_int_equal(hm_pressure_force_low(&p, 270), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, 270), HM_AVAILABLE_HIGH);
+    hm_pressure_destroy(&p);
+
+    /* Forced at the low exit or above: Low holds exactly as far as a Low the marks made. */
+    init_default(&p);
+    assert_int_equal(hm_pressure_force_low(&p, HIGH - BAND), HM_AVAILABLE_LOW);
+    assert_int_equal(hm_pressure_update(&p, HIGH - BAND), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, HIGH - 1), HM_AVAILABLE_NONE);
+    assert_int_equal(hm_pressure_update(&p, HIGH - BAND - 1), HM_AVAILABLE_NEUTRAL);
     hm_pressure_destroy(&p);
 }
 
@@ -242,42 +248,54 @@ static void pressure_force_low_above_the_high_mark_exits_where_an_update_would(v
 static void pressure_force_low_when_already_low_changes_nothing(void **state)
 {
     hm_pressure p;
+    uint64_t decision;
     (void)state;
 
     init_default(&p);
     reach(&p, HM_AVAILABLE_LOW);
-    /* Already Low (exit below 850): no notification, and the exit stays where it was. */
+    decision = hm_pressure_decision(&p);
+    /* Already Low (exit below 850): no notification, no new decision. */
     assert_int_equal(hm_pressure_force_low(&p, 700), HM_AVAILABLE_NONE);
     assert_int_equal(hm_pressure_force_low(&p, 700), HM_AVAILABLE_NONE);
+    assert_true(hm_pressure_decision(&p) == decision);
     assert_int_equal(hm_pressure_update(&p, HIGH - BAND - 1), HM_AVAILABLE_NEUTRAL);
     hm_pressure_destroy(&p);
 }
 
-static void pressure_forced_low_within_a_band_of_zero_can_still_be_left(void **state)
+static void pressure_forced_low_with_nothing_committed_can_still_be_left(void **state)
 {
     hm_pressure p;
     (void)state;
 
-    /* A refusal at 30 bytes committed (the OS said no, or one request nearly as big as
-       the limit): the books cannot fall a band (50) below 30, so Low is left below
-       half of it, not never. */
-    init_default(&p);
-    assert_int_equal(hm_pressure_force_low(&p, 30), HM_AVAILABLE_LOW);
-    assert_int_equal(hm_pressure_update(&p, 30), HM_AVAILABLE_NONE);
-    assert_int_equal(hm_pressure_update(&p, 15), HM_AVAILABLE_NONE);
-    assert_int_equal(hm_pressure_update(&p, 14), HM_AVAILABLE_HIGH);
-    hm_pressure_destroy(&p);
-
-    /* Refused with nothing committed at all: left as soon as the books are looked at
-       again with nothing committed. */
+    /* Refused with nothing committed at all (the OS said no): left as soon as the
+       books are looked at again. */
     init_default(&p);
     assert_int_equal(hm_pressure_force_low(&p, 0), HM_AVAILABLE_LOW);
-    assert_int_equal(hm_pressure_update(&p, 1), HM_AVAILABLE_NONE);
     assert_int_equal(hm_pressure_update(&p, 0), HM_AVAILABLE_HIGH);
     hm_pressure_destroy(&p);
 }
 
-static void pressure_update_into_low_resets_an_earlier_forced_exit(void **state)
+static void pressure_every_change_takes_the_next_sequence_number(void **state)
+{
+    hm_pressure p;
+    uint64_t before;
+    (void)state;
+
+    init_default(&p);
+    assert_true(hm_pressure_decision(&p) == HM_DECISION(0, HM_AVAILABLE_HIGH));
+    assert_int_equal(hm_pressure_update(&p, 500), HM_AVAILABLE_NONE);
+    assert_true(hm_pressure_decision(&p) == HM_DECISION(0, HM_AVAILABLE_HIGH));
+    assert_int_equal(hm_pressure_update(&p, 700), HM_AVAILABLE_NEUTRAL);
+    assert_true(hm_pressure_decision(&p) == HM_DECISION(1, HM_AVAILABLE_NEUTRAL));
+    assert_int_equal(hm_pressure_force_low(&p, 700), HM_AVAILABLE_LOW);
+    assert_true(hm_pressure_decision(&p) == HM_DECISION(2, HM_AVAILABLE_LOW));
+    before = hm_pressure_decision(&p);
+    assert_int_equal(hm_pressure_update(&p, 100), HM_AVAILABLE_HIGH);
+    assert_true(HM_DECISION_SEQUENCE(hm_pressure_decision(&p)) == HM_DECISION_SEQUENCE(before) + 1);
+    hm_pressure_destroy(&p);
+}
+
+static void pressure_update_into_low_after_a_forced_low(void **state)
 {
     hm_pressure p;
     (void)state;
@@ -285,7 +303,7 @@ static void pressure_update_into_low_resets_an_earlier_forced_exit(void **state)
     init_default(&p);
     assert_int_equal(hm_pressure_force_low(&p, 300), HM_AVAILABLE_LOW);
     assert_int_equal(hm_pressure_update(&p, 100), HM_AVAILABLE_HIGH);
-    /* Low through the high mark: the exit is a band below it again, not below 250. */
+    /* Low through the high mark: the exit is a band below it. */
     assert_int_equal(hm_pressure_update(&p, HIGH), HM_AVAILABLE_LOW);
     assert_int_equal(hm_pressure_update(&p, HIGH - BAND - 1), HM_AVAILABLE_NEUTRAL);
     hm_pressure_destroy(&p);
@@ -302,11 +320,12 @@ int main(void)
         cmocka_unit_test(pressure_hovering_at_a_mark_notifies_once),
         cmocka_unit_test(pressure_band_is_at_most_half_the_distance_between_the_marks),
         cmocka_unit_test(pressure_marks_of_the_largest_limit_do_not_overflow),
-        cmocka_unit_test(pressure_force_low_holds_until_the_books_fall_a_band),
+        cmocka_unit_test(pressure_forced_low_ends_by_the_water_marks_like_any_low),
         cmocka_unit_test(pressure_force_low_above_the_high_mark_exits_where_an_update_would),
         cmocka_unit_test(pressure_force_low_when_already_low_changes_nothing),
-        cmocka_unit_test(pressure_forced_low_within_a_band_of_zero_can_still_be_left),
-        cmocka_unit_test(pressure_update_into_low_resets_an_earlier_forced_exit),
+        cmocka_unit_test(pressure_forced_low_with_nothing_committed_can_still_be_left),
+        cmocka_unit_test(pressure_every_change_takes_the_next_sequence_number),
+        cmocka_unit_test(pressure_update_into_low_after_a_forced_low),
     };
 
     return cmocka_run_group_tests_name("pressure", tests, NULL, NULL);

@@ -413,6 +413,18 @@ static void eight_threads_share_one_manager(void **state)
     if (failures)
         fail_msg("%ld failure(s) in the workers; first: %s", (long)failures, first_failure);
 
+    /* Quiescence: every thread released its own regions, so the books hold exactly the
+       shared reservation and what the OS says is committed in it. */
+    {
+        HOSTMEM_STATS stats;
+
+        stats.cbSize = sizeof(stats);
+        assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
+        assert_int_equal(stats.committedBytes, os_committed_in_reservation(shared));
+        assert_int_equal(stats.reservedBytes, SHARED_SIZE);
+        assert_true(stats.peakCommittedBytes >= stats.committedBytes);
+    }
+
     /* Every operation kind really ran in every thread. */
     {
         unsigned total[9] = { 0 };
@@ -463,7 +475,111 @@ static void eight_threads_share_one_manager(void **state)
     assert_int_equal(IHostMemoryManager_VirtualFree(manager, shared, 0, MEM_RELEASE), S_OK);
     assert_int_equal(os_page_state(shared), MEM_FREE);
 
+    {
+        HOSTMEM_STATS stats;
+
+        stats.cbSize = sizeof(stats);
+        assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
+        assert_int_equal(stats.committedBytes, 0);
+        assert_int_equal(stats.reservedBytes, 0);
+        assert_int_equal(stats.mallocBytes, 0);
+    }
     release_last((IUnknown *)shared_malloc);
+    release_last((IUnknown *)manager);
+}
+
+/* --- the same reservations, raced on without a lock of the test's ---------------- */
+
+#define RACE_SLOTS   12
+#define RACE_PAGES   64
+#define RACE_OPS     6000
+
+static void *volatile race_slots[RACE_SLOTS];
+
+/* Reserve into an empty slot, commit or decommit a range of whatever a slot holds (it
+   may be released under it, or be a new region at the same address by then), release
+   a slot's region: any answer is allowed, only the books at the end are checked. */
+static DWORD WINAPI racer_main(void *arg)
+{
+    worker *w = arg;
+    unsigned n;
+
+    WaitForSingleObject(start_event, INFINITE);
+    for (n = 0; n < RACE_OPS; n++) {
+        unsigned slot = random_below(w, RACE_SLOTS), op = random_below(w, 100);
+        unsigned first = random_below(w, RACE_PAGES), count = 1 + random_below(w, RACE_PAGES - first);
+        char *base = race_slots[slot];
+        void *p = NULL;
+
+        if (op < 10) {
+            if (base || IHostMemoryManager_VirtualAlloc(manager, NULL, RACE_PAGES * page, MEM_RESERVE, PAGE_NOACCESS,
+                                                        random_level(w), &p) != S_OK)
+                continue;
+            if (InterlockedCompareExchangePointer((void *volatile *)&race_slots[slot], p, NULL) != NULL)
+                IHostMemoryManager_VirtualFree(manager, p, 0, MEM_RELEASE);
+        } else if (op < 55) {
+            if (base)
+                IHostMemoryManager_VirtualAlloc(manager, base + first * page, count * page, MEM_COMMIT,
+                                                PAGE_READWRITE, random_level(w), &p);
+        } else if (op < 92) {
+            if (base)
+                IHostMemoryManager_VirtualFree(manager, base + first * page, count * page, MEM_DECOMMIT);
+        } else if ((p = InterlockedExchangePointer((void *volatile *)&race_slots[slot], NULL))) {
+            IHostMemoryManager_VirtualFree(manager, p, 0, MEM_RELEASE);
+        }
+    }
+    return 0;
+}
+
+static void threads_racing_on_the_same_reservations_leave_the_books_true(void **state)
+{
+    static worker racers[THREADS];
+    HANDLE threads[THREADS];
+    SYSTEM_INFO info;
+    HOSTMEM_STATS stats;
+    uint64_t committed = 0, reserved = 0;
+    unsigned i;
+    (void)state;
+
+    GetSystemInfo(&info);
+    page = info.dwPageSize;
+    manager = new_manager(NULL);
+    start_event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    assert_non_null(start_event);
+    for (i = 0; i < THREADS; i++) {
+        memset(&racers[i], 0, sizeof(racers[i]));
+        racers[i].rng = 0x85EBCA6Bu * (i + 1) ^ GetTickCount();
+        if (!racers[i].rng)
+            racers[i].rng = 1;
+        threads[i] = CreateThread(NULL, 0, racer_main, &racers[i], 0, NULL);
+        assert_non_null(threads[i]);
+    }
+    assert_true(SetEvent(start_event));
+    assert_int_equal(WaitForMultipleObjects(THREADS, threads, TRUE, 120000), WAIT_OBJECT_0);
+    for (i = 0; i < THREADS; i++)
+        CloseHandle(threads[i]);
+    CloseHandle(start_event);
+
+    /* Quiescence: the books are what VirtualQuery says of the regions left. */
+    for (i = 0; i < RACE_SLOTS; i++) {
+        if (!race_slots[i])
+            continue;
+        assert_int_equal(os_page_state(race_slots[i]) == MEM_FREE, FALSE);
+        committed += os_committed_in_reservation(race_slots[i]);
+        reserved += RACE_PAGES * page;
+    }
+    stats.cbSize = sizeof(stats);
+    assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
+    assert_int_equal(stats.committedBytes, committed);
+    assert_int_equal(stats.reservedBytes, reserved);
+    for (i = 0; i < RACE_SLOTS; i++) {
+        if (race_slots[i])
+            assert_int_equal(IHostMemoryManager_VirtualFree(manager, race_slots[i], 0, MEM_RELEASE), S_OK);
+        race_slots[i] = NULL;
+    }
+    assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
+    assert_int_equal(stats.committedBytes, 0);
+    assert_int_equal(stats.reservedBytes, 0);
     release_last((IUnknown *)manager);
 }
 
@@ -471,6 +587,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(eight_threads_share_one_manager),
+        cmocka_unit_test(threads_racing_on_the_same_reservations_leave_the_books_true),
     };
 
     return cmocka_run_group_tests_name("threads", tests, NULL, NULL);

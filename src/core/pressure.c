@@ -16,28 +16,32 @@ void hm_pressure_init(hm_pressure *pressure, uint64_t limit, unsigned high_perce
     if (band > (pressure->high_mark - pressure->low_mark) / 2)
         band = (pressure->high_mark - pressure->low_mark) / 2;
     pressure->band = band;
-    atomic_init(&pressure->state, HM_AVAILABLE_HIGH);
     atomic_init(&pressure->low_exit, sub_floor(pressure->high_mark, band));
-    hm_lock_init(&pressure->lock);
+    atomic_init(&pressure->decision, HM_DECISION(0, HM_AVAILABLE_HIGH));
 }
 
 void hm_pressure_destroy(hm_pressure *pressure)
 {
-    hm_lock_destroy(&pressure->lock);
+    (void)pressure;
+}
+
+uint64_t hm_pressure_decision(const hm_pressure *pressure)
+{
+    return atomic_load_explicit(&((hm_pressure *)pressure)->decision, memory_order_seq_cst);
 }
 
 int hm_pressure_state(const hm_pressure *pressure)
 {
-    return atomic_load_explicit(&((hm_pressure *)pressure)->state, memory_order_relaxed);
+    return HM_DECISION_STATE(hm_pressure_decision(pressure));
 }
 
-static int target_state(const hm_pressure *pressure, int state, uint64_t low_exit, uint64_t committed)
+static int target_state(const hm_pressure *pressure, int state, uint64_t committed)
 {
     if (committed >= pressure->high_mark)
         return HM_AVAILABLE_LOW;
     switch (state) {
     case HM_AVAILABLE_LOW:
-        if (committed >= low_exit)
+        if (committed >= atomic_load_explicit(&((hm_pressure *)pressure)->low_exit, memory_order_relaxed))
             return HM_AVAILABLE_LOW;
         return committed < pressure->low_mark ? HM_AVAILABLE_HIGH : HM_AVAILABLE_NEUTRAL;
     case HM_AVAILABLE_HIGH:
@@ -47,48 +51,38 @@ static int target_state(const hm_pressure *pressure, int state, uint64_t low_exi
     }
 }
 
+/* Moves the decision to the state the books (or a forced Low) call for, with the next
+   sequence number; returns the new state or NONE. */
+static int decide(hm_pressure *pressure, uint64_t committed, int forced)
+{
+    uint64_t decision, next;
+    int state, target;
+
+    /* Pairs with the fence after a change: a caller that changed the books before this
+       either sees a state decided after its change was visible, or the decider of that
+       state (which reads the books again after deciding) sees its change. */
+    atomic_thread_fence(memory_order_seq_cst);
+    decision = atomic_load_explicit(&pressure->decision, memory_order_relaxed);
+    for (;;) {
+        state = HM_DECISION_STATE(decision);
+        target = forced ? HM_AVAILABLE_LOW : target_state(pressure, state, committed);
+        if (target == state)
+            return HM_AVAILABLE_NONE;
+        next = HM_DECISION(HM_DECISION_SEQUENCE(decision) + 1, target);
+        if (atomic_compare_exchange_weak_explicit(&pressure->decision, &decision, next, memory_order_seq_cst,
+                                                  memory_order_relaxed))
+            break;
+    }
+    atomic_thread_fence(memory_order_seq_cst);
+    return target;
+}
+
 int hm_pressure_update(hm_pressure *pressure, uint64_t committed)
 {
-    int state = atomic_load_explicit(&pressure->state, memory_order_relaxed);
-    uint64_t low_exit = atomic_load_explicit(&pressure->low_exit, memory_order_relaxed);
-    int target;
-
-    if (target_state(pressure, state, low_exit, committed) == state)
-        return HM_AVAILABLE_NONE;
-
-    hm_lock_acquire(&pressure->lock);
-    state = atomic_load_explicit(&pressure->state, memory_order_relaxed);
-    low_exit = atomic_load_explicit(&pressure->low_exit, memory_order_relaxed);
-    target = target_state(pressure, state, low_exit, committed);
-    if (target == state) {
-        target = HM_AVAILABLE_NONE;
-    } else {
-        if (target == HM_AVAILABLE_LOW)
-            atomic_store_explicit(&pressure->low_exit, sub_floor(pressure->high_mark, pressure->band),
-                                  memory_order_relaxed);
-        atomic_store_explicit(&pressure->state, target, memory_order_relaxed);
-    }
-    hm_lock_release(&pressure->lock);
-    return target;
+    return decide(pressure, committed, 0);
 }
 
 int hm_pressure_force_low(hm_pressure *pressure, uint64_t committed)
 {
-    /* A band below committed; within a band of zero, half of committed, and never 0:
-       the books can never fall below 0, and Low would stay for ever. */
-    uint64_t exit_at = committed > pressure->band ? committed - pressure->band : committed / 2;
-    int changed = HM_AVAILABLE_NONE;
-
-    if (exit_at > sub_floor(pressure->high_mark, pressure->band))
-        exit_at = sub_floor(pressure->high_mark, pressure->band);
-    if (!exit_at)
-        exit_at = 1;
-    hm_lock_acquire(&pressure->lock);
-    if (atomic_load_explicit(&pressure->state, memory_order_relaxed) != HM_AVAILABLE_LOW) {
-        atomic_store_explicit(&pressure->low_exit, exit_at, memory_order_relaxed);
-        atomic_store_explicit(&pressure->state, HM_AVAILABLE_LOW, memory_order_relaxed);
-        changed = HM_AVAILABLE_LOW;
-    }
-    hm_lock_release(&pressure->lock);
-    return changed;
+    return decide(pressure, committed, 1);
 }

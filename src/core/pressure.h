@@ -4,9 +4,16 @@
  * committed bytes with high- and low-water marks and hysteresis, so a workload that
  * hovers at a mark does not make a storm of notifications. Free of windows.h.
  *
+ * The state and a sequence number live in one atomic word (the "decision"): every
+ * change of state takes the next number in the same compare-and-swap that makes it, so
+ * the order of the numbers is the order in which the states were decided, and whoever
+ * delivers the states can keep only the one with the highest number. No lock: the CLR
+ * may commit and decommit while other threads are suspended (docs/notifications.md).
+ *
  * hm_pressure_update runs on every commit and decommit: when no mark is crossed it
- * costs two relaxed loads and a few compares; only a change of state takes the lock,
- * and exactly one caller is told of each change.
+ * costs a fence, a load and a few compares. Its caller reads the books again after a
+ * change and calls it again until it answers NONE (hm_limit_commit_changed does): with
+ * the fences here, the last state decided then matches the last books.
  */
 #ifndef HOSTMEM_PRESSURE_H
 #define HOSTMEM_PRESSURE_H
@@ -14,31 +21,37 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "sync.h"
-
 /* EMemoryAvailable's values; 0 means "no change". */
 enum { HM_AVAILABLE_NONE = 0, HM_AVAILABLE_LOW = 1, HM_AVAILABLE_NEUTRAL = 2, HM_AVAILABLE_HIGH = 3 };
+
+/* A decision word: sequence number << 2 | state. */
+#define HM_DECISION_STATE(decision)       ((int)((decision) & 3))
+#define HM_DECISION_SEQUENCE(decision)    ((decision) >> 2)
+#define HM_DECISION(sequence, state)      (((uint64_t)(sequence) << 2) | (uint64_t)(state))
 
 typedef struct hm_pressure {
     uint64_t          high_mark;  /* committed at or above: Low */
     uint64_t          low_mark;   /* committed below: High */
     uint64_t          band;       /* how far past a mark the books must move back */
-    _Atomic(int)      state;
-    _Atomic(uint64_t) low_exit;   /* in Low: committed must fall below this to leave */
-    hm_lock           lock;       /* changes of state */
+    /* Low is left when committed falls below this: a band below the high mark, for a
+       Low the marks made and a Low a refused request forced alike. Set once. */
+    _Atomic(uint64_t) low_exit;
+    _Atomic(uint64_t) decision;   /* HM_DECISION(sequence, state) */
 } hm_pressure;
 
-/* limit > 0; 0 < low_percent < high_percent <= 100. Starts in High (no pressure)
-   without a notification. */
+/* limit > 0; 0 < low_percent < high_percent <= 100. Starts in High (no pressure),
+   sequence 0, without a notification. */
 void hm_pressure_init(hm_pressure *pressure, uint64_t limit, unsigned high_percent, unsigned low_percent);
 void hm_pressure_destroy(hm_pressure *pressure);
 
 /* The state for `committed` bytes; returns the new state if it changed, else NONE. */
 int hm_pressure_update(hm_pressure *pressure, uint64_t committed);
-/* A request found no room at `committed`: Low now, until the books fall a band below
-   `committed` (or below the high mark's exit, if lower; within a band of zero, below
-   half of `committed`, or to 0). Returns LOW if it changed. */
+/* A request found no room at `committed`: Low now (returns LOW if it changed). It ends
+   as every Low does, when an update finds the books below the low exit; `committed`
+   does not move that exit. */
 int hm_pressure_force_low(hm_pressure *pressure, uint64_t committed);
 int hm_pressure_state(const hm_pressure *pressure);
+/* The latest decision (HM_DECISION_STATE, HM_DECISION_SEQUENCE). */
+uint64_t hm_pressure_decision(const hm_pressure *pressure);
 
 #endif /* HOSTMEM_PRESSURE_H */

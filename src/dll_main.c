@@ -1,0 +1,20 @@
+/*
+ * The DLL's entry point, for one thing only: a process that ends without releasing
+ * its controls (hostmem-host never does; a host that exits from its escalation
+ * callback cannot) still gets every buffered trace row into its file.
+ *
+ * DllMain runs under the loader lock, at process exit after every other thread was
+ * killed wherever it stood: it only writes out what the traces buffered
+ * (hm_trace_detach: WriteFile, no allocation, no join, no lock waited for).
+ */
+#include <windows.h>
+
+#include "trace.h"
+
+BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
+{
+    (void)instance;
+    if (reason == DLL_PROCESS_DETACH)
+        hm_trace_detach(reserved != NULL);
+    return TRUE;
+}
