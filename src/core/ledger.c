@@ -26,11 +26,17 @@ typedef struct radix_mid  { _Atomic(radix_leaf *) leaf[MID_SLOTS]; } radix_mid;
 struct hm_region {
     hm_small_lock lock;    /* orders every change of this region's pages with the OS call */
     bool       live;
+    /* How the region was reserved, for hm_ledger_snapshot: packed into what was
+       padding (after `live`, and beside page_shift), so the record does not grow. */
+    uint8_t    level;
+    uint16_t   protect_low;
     uintptr_t  base;
     uintptr_t  end;
     size_t     npages;
     size_t     committed;  /* pages set in bits */
-    unsigned   page_shift;
+    uint8_t    page_shift;
+    uint8_t    unused;
+    uint16_t   protect_high;
     uint64_t  *bits;       /* one bit per page; &inline_bits for small regions */
     uint64_t   inline_bits;
     hm_region *next_free;
@@ -259,12 +265,23 @@ hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes)
     region->live = false;
     region->base = region->end = 0;
     region->npages = npages;
-    region->page_shift = ledger->page_shift;
+    region->page_shift = (uint8_t)ledger->page_shift;
+    region->level = 0;
+    region->protect_low = region->protect_high = 0;
     region->committed = 0;
     region->inline_bits = 0;
     region->bits = bits ? bits : &region->inline_bits;
     hm_lock_release(&region->lock);
     return region;
+}
+
+void hm_region_set_origin(hm_region *region, uint32_t protect, unsigned level)
+{
+    hm_lock_acquire(&region->lock);
+    region->protect_low = (uint16_t)(protect & 0xFFFF);
+    region->protect_high = (uint16_t)(protect >> 16);
+    region->level = (uint8_t)level;
+    hm_lock_release(&region->lock);
 }
 
 void hm_ledger_discard_region(hm_ledger *ledger, hm_region *region)
@@ -349,6 +366,38 @@ void hm_ledger_unlock_region(hm_region *region)
 uintptr_t hm_region_base(const hm_region *region) { return region->base; }
 uintptr_t hm_region_end(const hm_region *region)  { return region->end; }
 size_t hm_region_committed_pages(const hm_region *region) { return region->committed; }
+
+/* --- snapshots --- */
+
+size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacity)
+{
+    hm_region *region;
+    size_t live = 0;
+
+    /* Records are only ever pushed at the head (under the ledger's lock) and never
+       freed while the ledger lives, and a record's next_record never changes: the walk
+       needs the lock only to read the head, and never holds it with a region's. */
+    hm_lock_acquire(&ledger->lock);
+    region = ledger->records;
+    hm_lock_release(&ledger->lock);
+
+    for (; region; region = region->next_record) {
+        hm_lock_acquire(&region->lock);
+        if (region->live) {
+            if (live < capacity) {
+                hm_region_info *info = &out[live];
+                info->base = region->base;
+                info->reserved_bytes = (size_t)(region->end - region->base);
+                info->committed_bytes = (uint64_t)region->committed << region->page_shift;
+                info->protect = (uint32_t)region->protect_low | (uint32_t)region->protect_high << 16;
+                info->level = region->level;
+            }
+            live++;
+        }
+        hm_lock_release(&region->lock);
+    }
+    return live;
+}
 
 /* --- page bitmaps --- */
 
