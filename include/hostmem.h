@@ -76,7 +76,7 @@ typedef struct HOSTMEM_CONFIG {
     /* A file to write the call trace to (created anew; CSV, see README); NULL = none.
        HOSTMEM_TRACE in the environment overrides it. */
     const WCHAR *traceFile;
-    DWORD     flags;         /* HOSTMEM_FLAG_*; 0 = none */
+    DWORD     flags;         /* HOSTMEM_FLAG_*; 0 = none; an unknown bit is E_INVALIDARG */
 } HOSTMEM_CONFIG;
 
 #define HOSTMEM_HEADROOM_NONE (~(ULONGLONG)0)

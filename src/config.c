@@ -49,6 +49,15 @@ static void commit_limit_from_environment(ULONGLONG *limit)
     *limit = bytes;
 }
 
+/* HOSTMEM_PUBLISH=1 turns publishing on; 0 or anything else leaves the config's choice. */
+static BOOL publish_from_environment(void)
+{
+    WCHAR value[8];
+    DWORD length = hm_os.GetEnvironmentVariableW(L"HOSTMEM_PUBLISH", value, ARRAYSIZE(value));
+
+    return length == 1 && value[0] == L'1';
+}
+
 HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *settings)
 {
     HOSTMEM_CONFIG copy;
@@ -73,6 +82,7 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
         CUT(lowWaterPercent);
         CUT(addressSpaceLimit);
         CUT(traceFile);
+        CUT(flags);
 #undef CUT
     }
 
@@ -104,6 +114,10 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
     settings->headroom[eProcessCritical] =
         headroom(copy.processHeadroom, settings->commit_limit, HM_DEFAULT_PROCESS_HEADROOM_PERCENT);
     settings->address_space_limit = copy.addressSpaceLimit;
+
+    if (copy.flags & ~(DWORD)HOSTMEM_FLAG_PUBLISH_STATS)
+        return E_INVALIDARG;
+    settings->publish_stats = (copy.flags & HOSTMEM_FLAG_PUBLISH_STATS) || publish_from_environment();
 
     /* HOSTMEM_TRACE=FILE wins over the config; a path too long for either is refused
        when it comes from the host, and reported and ignored when it comes from the

@@ -20,6 +20,7 @@ typedef struct hm_settings {
     HOSTMEM_ESCALATION_CALLBACK escalation_callback;
     void                       *escalation_context;
     WCHAR                       trace_file[MAX_PATH]; /* empty: no trace */
+    BOOL                        publish_stats;       /* HOSTMEM_FLAG_PUBLISH_STATS or HOSTMEM_PUBLISH=1 */
 } hm_settings;
 
 #define HM_DEFAULT_APPDOMAIN_HEADROOM_PERCENT 5

@@ -57,12 +57,19 @@ HRESULT WINAPI HostMemCreateHostControl(const HOSTMEM_CONFIG *config, IHostContr
 HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
 {
     struct memory_manager *manager;
-    int i;
 
     if (!object || !stats)
         return E_POINTER;
     if (stats->cbSize != sizeof(*stats) || !(manager = hm_exports_manager_of(object)))
         return E_INVALIDARG;
+    hm_exports_read_stats(manager, stats);
+    return S_OK;
+}
+
+void hm_exports_read_stats(struct memory_manager *manager, HOSTMEM_STATS *stats)
+{
+    int i;
+
     /* Committed before peak, and peak never below it: committed never reads above peak. */
     stats->committedBytes = hm_ledger_committed_bytes(manager->ledger);
     stats->peakCommittedBytes = hm_ledger_peak_committed_bytes(manager->ledger);
@@ -76,5 +83,4 @@ HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
         stats->notifications[i] = atomic_load_explicit(&manager->notifications[i], memory_order_relaxed);
     }
     stats->escalations = atomic_load_explicit(&manager->escalations, memory_order_relaxed);
-    return S_OK;
 }

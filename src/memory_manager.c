@@ -12,6 +12,7 @@
 
 #include "host_malloc.h"
 #include "os.h"
+#include "publish.h"
 
 /* How often, without a limit, the notifier looks at the OS's own memory signals. */
 #define OS_NOTIFICATION_POLL_MS 500
@@ -100,6 +101,7 @@ static void memory_manager_destroy(struct memory_manager *manager)
 {
     HANDLE heap = manager->heap;
 
+    hm_publish_stop(manager->publisher); /* its thread reads the books */
     hm_notifier_destroy(&manager->notifier);
     HM_TRACE_CALL(manager, TRUE, .method = "Release");
     if (manager->settings.commit_limit)
@@ -215,6 +217,7 @@ static void deliver_notification(void *context, int state)
     if (!callback)
         return;
     atomic_fetch_add_explicit(&manager->notifications[state - eMemoryAvailableLow], 1, memory_order_relaxed);
+    atomic_store_explicit(&manager->notification_state, state, memory_order_relaxed);
     HM_TRACE_CALL(manager, TRUE, .method = "OnMemoryNotification", .present = HM_TRACE_FLAGS, .flags = (DWORD)state);
     ICLRMemoryNotificationCallback_OnMemoryNotification(callback, (EMemoryAvailable)state);
     ICLRMemoryNotificationCallback_Release(callback);
@@ -384,6 +387,8 @@ HRESULT hm_manager_create(const hm_settings *settings, struct memory_manager **r
         HM_TRACE_CALL(manager, TRUE, .method = "Start", .present = HM_TRACE_SIZE | HM_TRACE_DECIMAL,
                       .size = settings->commit_limit, .flags = settings->commit_limit ? settings->high_water_percent : 0,
                       .protect = settings->commit_limit ? settings->low_water_percent : 0);
+    if (settings->publish_stats)
+        manager->publisher = hm_publish_start(manager);
     *result = manager;
     return S_OK;
 }

@@ -8,7 +8,9 @@
     HeapCreate, HeapDestroy, HeapAlloc, HeapFree, CreateThread, CreateEventW, SetEvent,           \
     WaitForSingleObject, CloseHandle, GetTickCount64, Sleep, CreateMemoryResourceNotification,    \
     QueryMemoryResourceNotification, GetEnvironmentVariableW, CreateFileW, WriteFile,                \
-    QueryPerformanceCounter, QueryPerformanceFrequency
+    QueryPerformanceCounter, QueryPerformanceFrequency, CreateFileMappingW, MapViewOfFile,          \
+    UnmapViewOfFile, OpenProcessToken, GetTokenInformation, CreateWellKnownSid, InitializeAcl,    \
+    AddAccessAllowedAce, InitializeSecurityDescriptor, SetSecurityDescriptorDacl
 
 static const hm_os_table kernel32_table = { KERNEL32_ENTRIES };
 

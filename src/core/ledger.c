@@ -309,7 +309,6 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
     region->base = base;
     region->end = end;
     region->committed = committed ? bits_apply(region->bits, 0, region->npages, true, false) : 0;
-    region->live = true;
     hm_lock_release(&region->lock);
 
     hm_lock_acquire(&ledger->lock);
@@ -317,15 +316,18 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
         if (!radix_make_path(ledger, addr)) {
             radix_unlink(ledger, region, base, addr);
             hm_lock_release(&ledger->lock);
-            hm_lock_acquire(&region->lock);
-            region->live = false;
-            hm_lock_release(&region->lock);
             goto fail;
         }
         atomic_store_explicit(radix_slot(ledger, addr), region, memory_order_release);
         if (addr + ((uintptr_t)1 << GRANULE_SHIFT) < addr)
             break;
     }
+    /* A region comes alive only under the ledger's lock, so a snapshot that holds it
+       sees no region appear while it walks (hm_ledger_snapshot). Nobody looks the
+       region up before this call returns: only the reserving thread knows base. */
+    hm_lock_acquire(&region->lock);
+    region->live = true;
+    hm_lock_release(&region->lock);
     hm_lock_release(&ledger->lock);
 
     atomic_fetch_add_explicit(&ledger->reserved, (uint64_t)size, memory_order_relaxed);
@@ -374,14 +376,13 @@ size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacit
     hm_region *region;
     size_t live = 0;
 
-    /* Records are only ever pushed at the head (under the ledger's lock) and never
-       freed while the ledger lives, and a record's next_record never changes: the walk
-       needs the lock only to read the head, and never holds it with a region's. */
+    /* Under the ledger's lock no region comes alive (hm_ledger_publish_region), and a
+       region that dies is released by the OS while its own lock is held: so every
+       region read live here was live when the walk began, and no two overlap even
+       when the OS hands a just-released address to a new reservation meanwhile.
+       Order: the ledger's lock, then a region's; nothing takes them the other way. */
     hm_lock_acquire(&ledger->lock);
-    region = ledger->records;
-    hm_lock_release(&ledger->lock);
-
-    for (; region; region = region->next_record) {
+    for (region = ledger->records; region; region = region->next_record) {
         hm_lock_acquire(&region->lock);
         if (region->live) {
             if (live < capacity) {
@@ -396,6 +397,7 @@ size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacit
         }
         hm_lock_release(&region->lock);
     }
+    hm_lock_release(&ledger->lock);
     return live;
 }
 

@@ -85,9 +85,10 @@ typedef struct hm_region_info {
     unsigned  level;
 } hm_region_info;
 /* Copies up to `capacity` live regions into out and returns how many are live (more
-   than capacity: call again with more room). Each region is read under its own lock,
-   so each one is exact; a region reserved or released during the walk may or may not
-   be listed. Takes no lock while holding another, so it may run beside any call. */
+   than capacity: call again with more room). Holds the ledger's lock throughout (new
+   reservations wait; commits and decommits do not) and reads each region under its
+   own lock, so each one is exact and no region appears twice or overlaps another; a
+   region released during the walk may or may not be listed. */
 size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacity);
 
 #endif /* HOSTMEM_LEDGER_H */
