@@ -24,6 +24,7 @@
 #include "clr_callback.h"
 
 #include "clr_managers.h"
+#include "replay_from.h"
 #include "replay_trace.h"
 
 #define KiB ((SIZE_T)1 << 10)
@@ -65,6 +66,8 @@ static void usage(FILE *out)
             "  --trace FILE   write hostmem's call trace (CSV) to FILE\n"
             "  --chart FILE   write an SVG chart of the run to FILE (traces to FILE.csv if no --trace)\n"
             "  --quiet        no progress lines\n"
+            "   or: hostmem-replay --from TRACE [--limit SIZE] [--speed N | --fast] [--chart FILE]\n"
+            "  --from TRACE   replay a recorded hostmem trace under another limit (see --from --help)\n"
             "exit status: 0 the CLR got answers it can use (an escalation included), 1 it did not, 2 usage\n",
             MAX_THREADS);
 }
@@ -732,9 +735,12 @@ int main(int argc, char **argv)
     HOSTMEM_STATS final_stats;
     char chart_trace[MAX_PATH];
     double seconds;
-    int status;
+    int status, i;
 
     setvbuf(stdout, NULL, _IONBF, 0);
+    for (i = 1; i < argc; i++) /* --from TRACE: the what-if replay of a recorded trace */
+        if (!strcmp(argv[i], "--from"))
+            return replay_from_main(argc, argv);
     if (!parse_options(argc, argv, &options)) {
         usage(stderr);
         return 2;
