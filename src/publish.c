@@ -42,45 +42,48 @@ struct hm_publisher {
     hm_published_values    last;   /* the publisher thread's */
 };
 
-/* The DACL and everything it points at, on the stack of hm_publish_start. */
+/* The DACL and everything it points at, on the stack of hm_publish_start. The
+   variable-size parts are pointer-aligned buffers. */
 typedef struct security {
     SECURITY_DESCRIPTOR descriptor;
-    union { TOKEN_USER user; BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE]; } token_user;
+    void               *token_user[(sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE) / sizeof(void *) + 1];
     BYTE                admins[SECURITY_MAX_SID_SIZE];
     BYTE                owner_rights[SECURITY_MAX_SID_SIZE];
-    union { ACL acl; BYTE bytes[512]; } acl;
+    void               *acl[512 / sizeof(void *)];
 } security;
 
 static const char *build_security(security *s, SECURITY_ATTRIBUTES *attributes)
 {
+    TOKEN_USER *user = (TOKEN_USER *)s->token_user;
+    ACL *acl = (ACL *)s->acl;
     HANDLE token;
     DWORD size;
     BOOL got;
 
     if (!hm_os.OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
         return "OpenProcessToken";
-    got = hm_os.GetTokenInformation(token, TokenUser, &s->token_user, sizeof(s->token_user), &size);
+    got = hm_os.GetTokenInformation(token, TokenUser, user, sizeof(s->token_user), &size);
     hm_os.CloseHandle(token);
     if (!got)
         return "GetTokenInformation(TokenUser)";
     size = sizeof(s->admins);
     if (!hm_os.CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, s->admins, &size))
         return "CreateWellKnownSid(Administrators)";
-    if (!hm_os.InitializeAcl(&s->acl.acl, sizeof(s->acl), ACL_REVISION))
+    if (!hm_os.InitializeAcl(acl, sizeof(s->acl), ACL_REVISION))
         return "InitializeAcl";
-    if (!hm_os.AddAccessAllowedAce(&s->acl.acl, ACL_REVISION, READ_ACCESS, s->token_user.user.User.Sid) ||
-        !hm_os.AddAccessAllowedAce(&s->acl.acl, ACL_REVISION, READ_ACCESS, s->admins))
+    if (!hm_os.AddAccessAllowedAce(acl, ACL_REVISION, READ_ACCESS, user->User.Sid) ||
+        !hm_os.AddAccessAllowedAce(acl, ACL_REVISION, READ_ACCESS, s->admins))
         return "AddAccessAllowedAce";
     /* OWNER RIGHTS (Vista on): the owner gets only this entry's rights, not the
        implicit READ_CONTROL | WRITE_DAC. An OS without it still gets a read-only
        DACL. */
     size = sizeof(s->owner_rights);
     if (hm_os.CreateWellKnownSid(WinCreatorOwnerRightsSid, NULL, s->owner_rights, &size) &&
-        !hm_os.AddAccessAllowedAce(&s->acl.acl, ACL_REVISION, READ_ACCESS, s->owner_rights))
+        !hm_os.AddAccessAllowedAce(acl, ACL_REVISION, READ_ACCESS, s->owner_rights))
         return "AddAccessAllowedAce(OWNER RIGHTS)";
     if (!hm_os.InitializeSecurityDescriptor(&s->descriptor, SECURITY_DESCRIPTOR_REVISION))
         return "InitializeSecurityDescriptor";
-    if (!hm_os.SetSecurityDescriptorDacl(&s->descriptor, TRUE, &s->acl.acl, FALSE))
+    if (!hm_os.SetSecurityDescriptorDacl(&s->descriptor, TRUE, acl, FALSE))
         return "SetSecurityDescriptorDacl";
     attributes->nLength = sizeof(*attributes);
     attributes->lpSecurityDescriptor = &s->descriptor;

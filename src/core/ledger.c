@@ -35,7 +35,6 @@ struct hm_region {
     size_t     npages;
     size_t     committed;  /* pages set in bits */
     uint8_t    page_shift;
-    uint8_t    unused;
     uint16_t   protect_high;
     uint64_t  *bits;       /* one bit per page; &inline_bits for small regions */
     uint64_t   inline_bits;
