@@ -460,6 +460,105 @@ static void a_refused_section_leaves_the_manager_working(void **state)
     assert_true(os_threads_ended(10000));
 }
 
+/* Each step of publishing refused by the OS in turn (these entries of the OS table
+   are not among test_support's counted ones, so they are replaced here directly). */
+static BOOL WINAPI refuse_token(HANDLE p, DWORD a, PHANDLE t) { (void)p; (void)a; (void)t; SetLastError(ERROR_ACCESS_DENIED); return FALSE; }
+static BOOL WINAPI refuse_token_info(HANDLE t, TOKEN_INFORMATION_CLASS c, LPVOID b, DWORD s, PDWORD n)
+{ (void)t; (void)c; (void)b; (void)s; (void)n; SetLastError(ERROR_INSUFFICIENT_BUFFER); return FALSE; }
+static unsigned sid_calls, sid_refused_at;
+static BOOL WINAPI refuse_sid(WELL_KNOWN_SID_TYPE k, PSID d, PSID sid, DWORD *size)
+{
+    if (++sid_calls == sid_refused_at) {
+        SetLastError(ERROR_INVALID_PARAMETER);
+        return FALSE;
+    }
+    return CreateWellKnownSid(k, d, sid, size);
+}
+static BOOL WINAPI refuse_acl(PACL a, DWORD s, DWORD r) { (void)a; (void)s; (void)r; SetLastError(ERROR_INVALID_PARAMETER); return FALSE; }
+static unsigned ace_calls, ace_refused_at;
+static BOOL WINAPI refuse_ace(PACL a, DWORD r, DWORD m, PSID sid)
+{
+    if (++ace_calls == ace_refused_at) {
+        SetLastError(ERROR_ALLOTTED_SPACE_EXCEEDED);
+        return FALSE;
+    }
+    return AddAccessAllowedAce(a, r, m, sid);
+}
+static BOOL WINAPI refuse_descriptor(PSECURITY_DESCRIPTOR d, DWORD r) { (void)d; (void)r; SetLastError(ERROR_INVALID_PARAMETER); return FALSE; }
+static BOOL WINAPI refuse_dacl(PSECURITY_DESCRIPTOR d, BOOL p, PACL a, BOOL f) { (void)d; (void)p; (void)a; (void)f; SetLastError(ERROR_INVALID_PARAMETER); return FALSE; }
+static LPVOID WINAPI refuse_view(HANDLE m, DWORD a, DWORD h, DWORD l, SIZE_T b)
+{ (void)m; (void)a; (void)h; (void)l; (void)b; SetLastError(ERROR_NOT_ENOUGH_MEMORY); return NULL; }
+
+static void expect_unpublished_and_working_(int line)
+{
+    HOSTMEM_CONFIG config;
+    IHostMemoryManager *manager;
+    void *p = NULL;
+
+    memset(&config, 0, sizeof(config));
+    config.cbSize = sizeof(config);
+    config.flags = HOSTMEM_FLAG_PUBLISH_STATS;
+    manager = new_manager(&config);
+    hm_os_restore();
+    if (published(1))
+        fail_msg("published although the step refused at line %d", line);
+    assert_int_equal(IHostMemoryManager_VirtualAlloc(manager, NULL, 65536, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE,
+                                                     eTaskCritical, &p), S_OK);
+    assert_int_equal(IHostMemoryManager_VirtualFree(manager, p, 0, MEM_RELEASE), S_OK);
+    release_last((IUnknown *)manager);
+}
+
+#define expect_unpublished_and_working() expect_unpublished_and_working_(__LINE__)
+
+static void every_refused_security_step_leaves_the_manager_unpublished(void **state)
+{
+    unsigned i;
+    (void)state;
+
+    hm_os.OpenProcessToken = refuse_token;
+    expect_unpublished_and_working();
+    hm_os.GetTokenInformation = refuse_token_info;
+    expect_unpublished_and_working();
+    sid_calls = 0;
+    sid_refused_at = 1; /* Administrators */
+    hm_os.CreateWellKnownSid = refuse_sid;
+    expect_unpublished_and_working();
+    hm_os.InitializeAcl = refuse_acl;
+    expect_unpublished_and_working();
+    for (i = 1; i <= 3; i++) { /* the user's entry, the Administrators', OWNER RIGHTS' */
+        ace_calls = 0;
+        ace_refused_at = i;
+        hm_os.AddAccessAllowedAce = refuse_ace;
+        expect_unpublished_and_working();
+    }
+    hm_os.InitializeSecurityDescriptor = refuse_descriptor;
+    expect_unpublished_and_working();
+    hm_os.SetSecurityDescriptorDacl = refuse_dacl;
+    expect_unpublished_and_working();
+    hm_os.MapViewOfFile = refuse_view;
+    expect_unpublished_and_working();
+}
+
+static void without_owner_rights_the_section_is_still_read_only(void **state)
+{
+    HOSTMEM_CONFIG config;
+    IHostMemoryManager *manager;
+    (void)state;
+
+    memset(&config, 0, sizeof(config));
+    config.cbSize = sizeof(config);
+    config.flags = HOSTMEM_FLAG_PUBLISH_STATS;
+    sid_calls = 0;
+    sid_refused_at = 2; /* an OS that does not know OWNER RIGHTS */
+    hm_os.CreateWellKnownSid = refuse_sid;
+    manager = new_manager(&config);
+    hm_os_restore();
+    assert_true(published(1));
+    assert_null(open_section(GetCurrentProcessId(), 1, FILE_MAP_WRITE));
+    assert_int_equal(GetLastError(), ERROR_ACCESS_DENIED);
+    release_last((IUnknown *)manager);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +568,9 @@ int main(void)
         cmocka_unit_test(a_section_of_another_kind_is_not_read),
         cmocka_unit_test(the_flag_publishes_under_the_lowest_free_number),
         cmocka_unit_test(the_environment_publishes_and_a_cut_flag_does_not),
+        cmocka_unit_test(every_refused_security_step_leaves_the_manager_unpublished),
+        cmocka_unit_test(without_owner_rights_the_section_is_still_read_only),
+        /* Last: an injected CloseHandle failure leaves a section's handle open for good. */
         cmocka_unit_test_setup_teardown(a_refused_section_leaves_the_manager_working, fault_setup, fault_teardown),
     };
     return cmocka_run_group_tests_name("publish", tests, NULL, NULL);
