@@ -2,7 +2,7 @@
  * The DLL's exported functions that are not a COM method: creating the objects a host
  * hands to the CLR, reading the books, and telling whether an object is one of ours.
  * (HostMemEnumMallocBlocks, the leak report, lives in host_malloc.c beside the blocks
- * it lists.)
+ * it lists; HostMemEnumRegions in regions.c.)
  */
 #include "exports.h"
 

@@ -217,6 +217,7 @@ static void the_reader_names_the_line_of_what_is_wrong(void **state)
     assert_string_equal(read_all(HEADER "5,7,GetMemoryLoad,,,,,,0x00000000,,0,0\n"),
                         "2: the first row must be the Start row, found GetMemoryLoad");
     assert_string_equal(read_all(""), "1: empty file, not a hostmem trace");
+    assert_string_equal(read_all(HEADER), "2: the trace ends before its Start row");
     /* An older format: fewer columns in the header. */
     assert_non_null(strstr(read_all("time_us,thread,method,level,address,size,flags,protect,hresult,result,committed\n"
                                     START), "1: not a trace of this hostmem's format"));

@@ -88,6 +88,10 @@ int replay_rows_next(replay_rows *rows, replay_row *row, char *error, size_t err
                 snprintf(error, error_size, "1: empty file, not a hostmem trace");
                 return -1;
             }
+            if (!rows->started) {
+                snprintf(error, error_size, "%lu: the trace ends before its Start row", rows->line + 1);
+                return -1;
+            }
             return 0;
         }
         rows->line++;
