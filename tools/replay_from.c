@@ -129,6 +129,11 @@ static int parse_options(int argc, char **argv, struct from_options *o)
 
     memset(o, 0, sizeof(*o));
     o->speed = 1;
+    for (i = 1; i < argc; i++) /* anywhere, even where a value is expected: --from --help */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            exit(0);
+        }
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end;
@@ -139,10 +144,6 @@ static int parse_options(int argc, char **argv, struct from_options *o)
         }
         if (!strcmp(a, "--quiet"))
             continue;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
         if (!v) {
             fprintf(stderr, "hostmem-replay: %s needs a value\n", a);
             return 0;
