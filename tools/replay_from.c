@@ -483,8 +483,9 @@ static int run(void)
     unsigned t;
 
     for (i = 0; i < r.count; i++) {
-        for (t = 0; t < thread_count && thread_ids[t] != r.rows[i].thread; t++)
-            ;
+        t = 0;
+        while (t < thread_count && thread_ids[t] != r.rows[i].thread)
+            t++;
         if (t == thread_count) {
             if (thread_count == MAX_THREADS) {
                 fprintf(stderr, "hostmem-replay: %s: more than %d threads\n", r.o.trace, MAX_THREADS);
