@@ -229,6 +229,15 @@ static void a_child_publishes_known_values_read_from_outside(void **state)
     assert_int_equal(json_number(second_line, "manager"), 2);
     assert_int_equal(json_number(second_line, "committedBytes"), 0);
 
+    /* Without a PID: every process (a Toolhelp32 snapshot), the child among them. */
+    snprintf(command, sizeof(command), "\"%s\" --once --json", program);
+    start(&stat, command, FALSE);
+    read_output(&stat, output, sizeof(output), NULL);
+    assert_int_equal(finish(&stat), 0);
+    snprintf(command, sizeof(command), "{\"pid\":%lu,\"manager\":1,\"committedBytes\":1048576,",
+             (unsigned long)host.process.dwProcessId);
+    assert_non_null(strstr(output, command));
+
     assert_int_equal(finish(&host), 0);
 }
 
