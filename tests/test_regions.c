@@ -305,6 +305,43 @@ static void no_memory_for_the_snapshot_is_E_OUTOFMEMORY(void **state)
     release_last((IUnknown *)manager);
 }
 
+/* Each of the snapshot's allocations refused in turn: the ledger's copy, the list,
+   the views' copy, the list growing past its first 64 entries while the views are
+   added. */
+static void every_allocation_of_the_snapshot_may_fail(void **state)
+{
+    IHostMemoryManager *manager = new_manager(NULL);
+    seen_regions *seen = calloc(1, sizeof(*seen));
+    void *p[64], *view = NULL;
+    unsigned i, skip;
+    (void)state;
+
+    for (i = 0; i < 64; i++)
+        assert_int_equal(IHostMemoryManager_VirtualAlloc(manager, NULL, 64 * KIB, MEM_RESERVE, PAGE_NOACCESS,
+                                                         eTaskCritical, &p[i]), S_OK);
+    assert_int_equal(IHostMemoryManager_VirtualAlloc(manager, NULL, 64 * KIB, MEM_RESERVE, PAGE_NOACCESS,
+                                                     eTaskCritical, &view), S_OK);
+    /* Booked as a view (hostmem does not look at what is mapped there). */
+    assert_int_equal(IHostMemoryManager_AcquiredVirtualAddressSpace(manager, (char *)view + 4096, 4096), S_OK);
+    for (skip = 0; skip < 4; skip++) {
+        memset(seen, 0, sizeof(*seen));
+        fault_once(OS_HEAP_ALLOC, skip, ERROR_NOT_ENOUGH_MEMORY);
+        assert_int_equal(HostMemEnumRegions((IUnknown *)manager, collect, seen), E_OUTOFMEMORY);
+        fault_clear();
+        assert_int_equal(seen->calls, 0);
+    }
+    memset(seen, 0, sizeof(*seen));
+    assert_int_equal(HostMemEnumRegions((IUnknown *)manager, collect, seen), S_OK);
+    assert_int_equal(seen->calls, 66);
+    assert_int_equal(seen->region[65].kind, HOSTMEM_REGION_VIEW);
+    assert_int_equal(IHostMemoryManager_ReleasedVirtualAddressSpace(manager, (char *)view + 4096), S_OK);
+    for (i = 0; i < 64; i++)
+        assert_int_equal(IHostMemoryManager_VirtualFree(manager, p[i], 0, MEM_RELEASE), S_OK);
+    assert_int_equal(IHostMemoryManager_VirtualFree(manager, view, 0, MEM_RELEASE), S_OK);
+    free(seen);
+    release_last((IUnknown *)manager);
+}
+
 /* --- a snapshot while other threads work --- */
 
 typedef struct worker {
@@ -421,6 +458,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(the_callback_stops_the_walk, fault_setup, fault_teardown),
         cmocka_unit_test_setup_teardown(the_callback_may_call_hostmem_and_release_it, fault_setup, fault_teardown),
         cmocka_unit_test_setup_teardown(no_memory_for_the_snapshot_is_E_OUTOFMEMORY, fault_setup, fault_teardown),
+        cmocka_unit_test_setup_teardown(every_allocation_of_the_snapshot_may_fail, fault_setup, fault_teardown),
         cmocka_unit_test_setup_teardown(a_snapshot_under_concurrency_is_self_consistent, fault_setup, fault_teardown),
     };
     return cmocka_run_group_tests_name("regions", tests, NULL, NULL);
