@@ -112,6 +112,8 @@ typedef struct HOSTMEM_CONFIG {
        (level-triggered: a runtime that ignored or missed it learns it; see
        docs/notifications.md). 0 = 1000 ms; HOSTMEM_NOTIFICATION_REPEAT_NONE = never. */
     DWORD     notificationRepeatMs;
+    /* --- observing (docs/observing.md) --- */
+    DWORD     flags;         /* HOSTMEM_FLAG_*; 0 = none; an unknown bit is E_INVALIDARG */
 } HOSTMEM_CONFIG;
 
 #define HOSTMEM_HEADROOM_NONE (~(ULONGLONG)0)
@@ -203,6 +205,40 @@ typedef BOOL (WINAPI *HOSTMEM_BLOCK_CALLBACK)(void *context, const HOSTMEM_BLOCK
    S_OK; E_POINTER for a NULL object or callback; E_INVALIDARG for an object that is
    not hostmem's; E_OUTOFMEMORY when the snapshot cannot be taken. */
 HOSTMEM_API HRESULT WINAPI HostMemEnumMallocBlocks(IUnknown *object, HOSTMEM_BLOCK_CALLBACK callback, void *context);
+
+/* --- Region enumeration: every region the manager holds (docs/observing.md) --- */
+
+typedef enum HOSTMEM_REGION_KIND {
+    HOSTMEM_REGION_VIRTUAL = 1,  /* reserved through IHostMemoryManager::VirtualAlloc */
+    HOSTMEM_REGION_HEAP    = 2,  /* hostmem's own IHostMalloc memory */
+    HOSTMEM_REGION_VIEW    = 3   /* a mapped view the CLR reported (AcquiredVirtualAddressSpace) */
+} HOSTMEM_REGION_KIND;
+
+typedef struct HOSTMEM_REGION_INFO {
+    DWORD                cbSize;          /* sizeof(HOSTMEM_REGION_INFO) */
+    const void          *base;
+    SIZE_T               reservedBytes;
+    SIZE_T               committedBytes;  /* exact, from hostmem's books */
+    DWORD                protect;         /* the protection the region was reserved with */
+    EMemoryCriticalLevel level;           /* the level of the call that reserved it */
+    HOSTMEM_REGION_KIND  kind;
+} HOSTMEM_REGION_INFO;
+
+/* Return TRUE to go on, FALSE to stop. */
+typedef BOOL (WINAPI *HOSTMEM_REGION_CALLBACK)(void *context, const HOSTMEM_REGION_INFO *region);
+
+/* Every region the manager holds, as a consistent snapshot, the callback outside every
+   lock. object: the IHostControl or IHostMemoryManager. S_OK; E_POINTER;
+   E_INVALIDARG for an object that is not hostmem's; E_OUTOFMEMORY. The committed bytes
+   of the VIRTUAL regions add up to HOSTMEM_STATS.committedBytes taken at the same
+   quiet moment. A VIEW region has reservedBytes = the view's size, committedBytes 0
+   (hostmem does not book a view's pages), protect 0 and level eTaskCritical. */
+HOSTMEM_API HRESULT WINAPI HostMemEnumRegions(IUnknown *object, HOSTMEM_REGION_CALLBACK callback, void *context);
+
+/* HOSTMEM_CONFIG.flags: each manager keeps a read-only copy of its HOSTMEM_STATS in a
+   named section Local\hostmem-<pid>-<n> that hostmem-stat reads from another process
+   (also HOSTMEM_PUBLISH=1 in the environment). */
+#define HOSTMEM_FLAG_PUBLISH_STATS 0x00000001
 
 #ifdef __cplusplus
 }

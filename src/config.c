@@ -72,6 +72,15 @@ static void resolve_commit_limit(const HOSTMEM_CONFIG *copy, DWORD job_percent, 
     settings->limit_source = limit ? source : HOSTMEM_LIMIT_NONE;
 }
 
+/* HOSTMEM_PUBLISH=1 turns publishing on; 0 or anything else leaves the config's choice. */
+static BOOL publish_from_environment(void)
+{
+    WCHAR value[8];
+    DWORD length = hm_os.GetEnvironmentVariableW(L"HOSTMEM_PUBLISH", value, ARRAYSIZE(value));
+
+    return length == 1 && value[0] == L'1';
+}
+
 HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *settings)
 {
     HOSTMEM_CONFIG copy;
@@ -105,6 +114,7 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
         CUT(gcMaxGen0Size);
         CUT(jobLimitPercent);
         CUT(notificationRepeatMs);
+        CUT(flags);
 #undef CUT
     }
 
@@ -146,6 +156,10 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
     settings->headroom[eProcessCritical] =
         headroom(copy.processHeadroom, settings->commit_limit, HM_DEFAULT_PROCESS_HEADROOM_PERCENT);
     settings->address_space_limit = copy.addressSpaceLimit;
+
+    if (copy.flags & ~(DWORD)HOSTMEM_FLAG_PUBLISH_STATS)
+        return E_INVALIDARG;
+    settings->publish_stats = (copy.flags & HOSTMEM_FLAG_PUBLISH_STATS) || publish_from_environment();
 
     /* HOSTMEM_TRACE=FILE wins over the config; a path too long for either is refused
        when it comes from the host, and reported and ignored when it comes from the

@@ -24,6 +24,7 @@ typedef struct hm_settings {
     WCHAR                       trace_file[MAX_PATH]; /* empty: no trace */
     hm_runtime_settings         runtime;             /* for HostMemConfigureRuntime */
     DWORD                       notification_repeat_ms; /* 0: Low is told once */
+    BOOL                        publish_stats;       /* HOSTMEM_FLAG_PUBLISH_STATS or HOSTMEM_PUBLISH=1 */
 } hm_settings;
 
 #define HM_DEFAULT_APPDOMAIN_HEADROOM_PERCENT 5

@@ -2,7 +2,7 @@
  * The DLL's exported functions that are not a COM method: creating the objects a host
  * hands to the CLR, reading the books, and telling whether an object is one of ours.
  * (HostMemEnumMallocBlocks, the leak report, lives in host_malloc.c beside the blocks
- * it lists.)
+ * it lists; HostMemEnumRegions in regions.c.)
  */
 #include "exports.h"
 
@@ -57,7 +57,7 @@ HRESULT WINAPI HostMemCreateHostControl(const HOSTMEM_CONFIG *config, IHostContr
 }
 
 /* Every field of the current HOSTMEM_STATS, read from the manager's books. */
-static void read_stats(struct memory_manager *manager, HOSTMEM_STATS *stats)
+void hm_exports_read_stats(struct memory_manager *manager, HOSTMEM_STATS *stats)
 {
     int i;
 
@@ -98,7 +98,7 @@ HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
     size = stats->cbSize;
     if (size < HOSTMEM_STATS_V1_SIZE || size > sizeof(all) || !(manager = hm_exports_manager_of(object)))
         return E_INVALIDARG;
-    read_stats(manager, &all);
+    hm_exports_read_stats(manager, &all);
     /* A caller built against an older header passes a smaller struct: write what lies
        within cbSize, except a field that cbSize cuts (only an odd size cuts one). */
     fit = size;

@@ -10,4 +10,7 @@
    this DLL, or NULL for any other object (including NULL). */
 struct memory_manager *hm_exports_manager_of(IUnknown *object);
 
+/* HostMemGetStats's reading of the books, lock-free (the publisher uses it too). */
+void hm_exports_read_stats(struct memory_manager *manager, HOSTMEM_STATS *stats);
+
 #endif /* HOSTMEM_EXPORTS_H */

@@ -12,6 +12,7 @@
 
 #include "host_malloc.h"
 #include "os.h"
+#include "publish.h"
 
 /* How often, without a limit, the notifier looks at the OS's own memory signals. */
 #define OS_NOTIFICATION_POLL_MS 500
@@ -105,6 +106,7 @@ static void memory_manager_destroy(struct memory_manager *manager)
 {
     HANDLE heap = manager->heap;
 
+    hm_publish_stop(manager->publisher); /* its thread reads the books */
     /* Joins the notifier's thread and lets go of every callback. */
     hm_notifier_destroy(&manager->notifier);
     HM_TRACE_CALL(manager, TRUE, .method = "Release");
@@ -221,6 +223,7 @@ static void deliver_notification(void *context, ICLRMemoryNotificationCallback *
     BOOL later;
 
     atomic_fetch_add_explicit(&manager->notifications[state - eMemoryAvailableLow], 1, memory_order_relaxed);
+    atomic_store_explicit(&manager->notification_state, state, memory_order_relaxed);
     /* Inline a row that cannot be written at once is dropped and counted (FALSE). */
     later = manager->trace && !hm_manager_trace_row(manager, &row, on_thread ? HM_TRACE_TRY_LATER : FALSE) &&
             on_thread;
@@ -388,6 +391,8 @@ HRESULT hm_manager_create(const hm_settings *settings, struct memory_manager **r
         HM_TRACE_CALL(manager, TRUE, .method = "Start", .present = HM_TRACE_SIZE | HM_TRACE_DECIMAL,
                       .size = settings->commit_limit, .flags = settings->commit_limit ? settings->high_water_percent : 0,
                       .protect = settings->commit_limit ? settings->low_water_percent : 0);
+    if (settings->publish_stats)
+        manager->publisher = hm_publish_start(manager);
     *result = manager;
     return S_OK;
 }

@@ -57,6 +57,8 @@ struct memory_manager {
     _Atomic(uint64_t)  notifications[3];
     hm_trace          *trace;       /* NULL: tracing off, one predictable branch per call */
     struct hm_governance governance; /* IHostPolicyManager, IActionOnCLREvent, their counts */
+    _Atomic(int)       notification_state; /* the last EMemoryAvailable delivered, 0 before any */
+    struct hm_publisher *publisher; /* NULL: statistics not published (publish.c) */
 };
 
 /* --- memory_manager.c: the object, its lifetime, its notification callback --- */

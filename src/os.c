@@ -9,7 +9,9 @@
     WaitForSingleObject, CloseHandle, GetTickCount64, Sleep, CreateMemoryResourceNotification,    \
     QueryMemoryResourceNotification, GetEnvironmentVariableW, IsProcessInJob,                     \
     QueryInformationJobObject, CreateFileW, WriteFile,                                            \
-    QueryPerformanceCounter, QueryPerformanceFrequency
+    QueryPerformanceCounter, QueryPerformanceFrequency, CreateFileMappingW, MapViewOfFile,       \
+    UnmapViewOfFile, OpenProcessToken, GetTokenInformation, CreateWellKnownSid, InitializeAcl,    \
+    AddAccessAllowedAce, InitializeSecurityDescriptor, SetSecurityDescriptorDacl
 
 static const hm_os_table kernel32_table = { KERNEL32_ENTRIES };
 

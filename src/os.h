@@ -43,12 +43,27 @@ typedef struct hm_os_table {
     BOOL   (WINAPI *WriteFile)(HANDLE file, LPCVOID data, DWORD size, LPDWORD written, LPOVERLAPPED overlapped);
     BOOL   (WINAPI *QueryPerformanceCounter)(LARGE_INTEGER *count);
     BOOL   (WINAPI *QueryPerformanceFrequency)(LARGE_INTEGER *frequency);
+    /* The published statistics (publish.c): a named section and its security
+       descriptor (the process's user and administrators may read, nobody may write
+       through the name). */
+    HANDLE (WINAPI *CreateFileMappingW)(HANDLE file, LPSECURITY_ATTRIBUTES security, DWORD protect, DWORD size_high,
+                                        DWORD size_low, LPCWSTR name);
+    LPVOID (WINAPI *MapViewOfFile)(HANDLE mapping, DWORD access, DWORD offset_high, DWORD offset_low, SIZE_T bytes);
+    BOOL   (WINAPI *UnmapViewOfFile)(LPCVOID base);
+    BOOL   (WINAPI *OpenProcessToken)(HANDLE process, DWORD access, PHANDLE token);
+    BOOL   (WINAPI *GetTokenInformation)(HANDLE token, TOKEN_INFORMATION_CLASS kind, LPVOID buffer, DWORD size,
+                                         PDWORD needed);
+    BOOL   (WINAPI *CreateWellKnownSid)(WELL_KNOWN_SID_TYPE kind, PSID domain, PSID sid, DWORD *size);
+    BOOL   (WINAPI *InitializeAcl)(PACL acl, DWORD size, DWORD revision);
+    BOOL   (WINAPI *AddAccessAllowedAce)(PACL acl, DWORD revision, DWORD access, PSID sid);
+    BOOL   (WINAPI *InitializeSecurityDescriptor)(PSECURITY_DESCRIPTOR descriptor, DWORD revision);
+    BOOL   (WINAPI *SetSecurityDescriptorDacl)(PSECURITY_DESCRIPTOR descriptor, BOOL present, PACL acl, BOOL defaulted);
 } hm_os_table;
 
 /* The table in use. Tests may replace entries while no hostmem call is running. */
 extern hm_os_table hm_os;
 
-/* Puts kernel32's own functions back into every entry. */
+/* Puts kernel32's (and advapi32's) own functions back into every entry. */
 void hm_os_restore(void);
 
 #endif /* HOSTMEM_OS_H */

@@ -79,6 +79,7 @@ static HRESULT reserve_region(struct memory_manager *manager, void *address, SIZ
     *os_error = ERROR_NOT_ENOUGH_MEMORY;
     if (!(region = hm_ledger_prepare_region(manager->ledger, span)))
         return HM_E_NO_MEMORY;
+    hm_region_set_origin(region, protect, (unsigned)level); /* for HostMemEnumRegions */
     if (!hm_budget_charge(&manager->address_space, span, as_limit ? as_limit : UINT64_MAX)) {
         hm_ledger_discard_region(manager->ledger, region);
         return HM_E_NO_MEMORY;

@@ -31,6 +31,7 @@
 
 #include "clr/clr_managers.h"
 #include "clr/clr_control.h"
+#include "replay_from.h"
 #include "trace/replay_trace.h"
 
 #define KiB ((SIZE_T)1 << 10)
@@ -75,6 +76,8 @@ static void usage(FILE *out)
             "  --clr-managers LIST  the managers the CLR offers HostMemConfigureRuntime: a comma list of\n"
             "                 policy, gc, events, or none                    default policy,gc,events\n"
             "  --quiet        no progress lines\n"
+            "   or: hostmem-replay --from TRACE [--limit SIZE] [--speed N | --fast] [--chart FILE]\n"
+            "  --from TRACE   replay a recorded hostmem trace under another limit (see --from --help)\n"
             "exit status: 0 the CLR got answers it can use (an escalation included), 1 it did not, 2 usage\n",
             MAX_THREADS);
 }
@@ -893,9 +896,12 @@ int main(int argc, char **argv)
     HOSTMEM_STATS final_stats;
     char chart_trace[MAX_PATH];
     double seconds;
-    int status;
+    int status, i;
 
     setvbuf(stdout, NULL, _IONBF, 0);
+    for (i = 1; i < argc; i++) /* --from TRACE: the what-if replay of a recorded trace */
+        if (!strcmp(argv[i], "--from"))
+            return replay_from_main(argc, argv);
     if (!parse_options(argc, argv, &options)) {
         usage(stderr);
         return 2;

@@ -26,11 +26,16 @@ typedef struct radix_mid  { _Atomic(radix_leaf *) leaf[MID_SLOTS]; } radix_mid;
 struct hm_region {
     hm_small_lock lock;    /* orders every change of this region's pages with the OS call */
     bool       live;
+    /* How the region was reserved, for hm_ledger_snapshot: packed into what was
+       padding (after `live`, and beside page_shift), so the record does not grow. */
+    uint8_t    level;
+    uint16_t   protect_low;
     uintptr_t  base;
     uintptr_t  end;
     size_t     npages;
     size_t     committed;  /* pages set in bits */
-    unsigned   page_shift;
+    uint8_t    page_shift;
+    uint16_t   protect_high;
     uint64_t  *bits;       /* one bit per page; &inline_bits for small regions */
     uint64_t   inline_bits;
     hm_region *next_free;
@@ -259,12 +264,23 @@ hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes)
     region->live = false;
     region->base = region->end = 0;
     region->npages = npages;
-    region->page_shift = ledger->page_shift;
+    region->page_shift = (uint8_t)ledger->page_shift;
+    region->level = 0;
+    region->protect_low = region->protect_high = 0;
     region->committed = 0;
     region->inline_bits = 0;
     region->bits = bits ? bits : &region->inline_bits;
     hm_lock_release(&region->lock);
     return region;
+}
+
+void hm_region_set_origin(hm_region *region, uint32_t protect, unsigned level)
+{
+    hm_lock_acquire(&region->lock);
+    region->protect_low = (uint16_t)(protect & 0xFFFF);
+    region->protect_high = (uint16_t)(protect >> 16);
+    region->level = (uint8_t)level;
+    hm_lock_release(&region->lock);
 }
 
 void hm_ledger_discard_region(hm_ledger *ledger, hm_region *region)
@@ -292,7 +308,6 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
     region->base = base;
     region->end = end;
     region->committed = committed ? bits_apply(region->bits, 0, region->npages, true, false) : 0;
-    region->live = true;
     hm_lock_release(&region->lock);
 
     hm_lock_acquire(&ledger->lock);
@@ -300,15 +315,18 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
         if (!radix_make_path(ledger, addr)) {
             radix_unlink(ledger, region, base, addr);
             hm_lock_release(&ledger->lock);
-            hm_lock_acquire(&region->lock);
-            region->live = false;
-            hm_lock_release(&region->lock);
             goto fail;
         }
         atomic_store_explicit(radix_slot(ledger, addr), region, memory_order_release);
         if (addr + ((uintptr_t)1 << GRANULE_SHIFT) < addr)
             break;
     }
+    /* A region comes alive only under the ledger's lock, so a snapshot that holds it
+       sees no region appear while it walks (hm_ledger_snapshot). Nobody looks the
+       region up before this call returns: only the reserving thread knows base. */
+    hm_lock_acquire(&region->lock);
+    region->live = true;
+    hm_lock_release(&region->lock);
     hm_lock_release(&ledger->lock);
 
     atomic_fetch_add_explicit(&ledger->reserved, (uint64_t)size, memory_order_relaxed);
@@ -349,6 +367,38 @@ void hm_ledger_unlock_region(hm_region *region)
 uintptr_t hm_region_base(const hm_region *region) { return region->base; }
 uintptr_t hm_region_end(const hm_region *region)  { return region->end; }
 size_t hm_region_committed_pages(const hm_region *region) { return region->committed; }
+
+/* --- snapshots --- */
+
+size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacity)
+{
+    hm_region *region;
+    size_t live = 0;
+
+    /* Under the ledger's lock no region comes alive (hm_ledger_publish_region), and a
+       region that dies is released by the OS while its own lock is held: so every
+       region read live here was live when the walk began, and no two overlap even
+       when the OS hands a just-released address to a new reservation meanwhile.
+       Order: the ledger's lock, then a region's; nothing takes them the other way. */
+    hm_lock_acquire(&ledger->lock);
+    for (region = ledger->records; region; region = region->next_record) {
+        hm_lock_acquire(&region->lock);
+        if (region->live) {
+            if (live < capacity) {
+                hm_region_info *info = &out[live];
+                info->base = region->base;
+                info->reserved_bytes = (size_t)(region->end - region->base);
+                info->committed_bytes = (uint64_t)region->committed << region->page_shift;
+                info->protect = (uint32_t)region->protect_low | (uint32_t)region->protect_high << 16;
+                info->level = region->level;
+            }
+            live++;
+        }
+        hm_lock_release(&region->lock);
+    }
+    hm_lock_release(&ledger->lock);
+    return live;
+}
 
 /* --- page bitmaps --- */
 

@@ -50,6 +50,9 @@ hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes);
    committed bytes already. False when a radix node cannot be allocated: the region
    is then discarded and the caller must undo the OS reservation. */
 bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t base, bool committed);
+/* Records how a prepared region is reserved (page protection, critical level), for
+   hm_ledger_snapshot; a region never described reads protect 0, level 0. */
+void hm_region_set_origin(hm_region *region, uint32_t protect, unsigned level);
 /* Gives back a prepared region that was never published. */
 void hm_ledger_discard_region(hm_ledger *ledger, hm_region *region);
 
@@ -72,5 +75,20 @@ size_t hm_region_mark_decommitted(hm_region *region, uintptr_t start, uintptr_t 
 /* The region was released by the OS: drops its reserved bytes, uncharges its
    committed pages, unlocks it and recycles the record. Returns the bytes uncharged. */
 uint64_t hm_ledger_retire_region(hm_ledger *ledger, hm_region *region);
+
+/* --- snapshots --- */
+typedef struct hm_region_info {
+    uintptr_t base;
+    size_t    reserved_bytes;
+    uint64_t  committed_bytes;
+    uint32_t  protect;
+    unsigned  level;
+} hm_region_info;
+/* Copies up to `capacity` live regions into out and returns how many are live (more
+   than capacity: call again with more room). Holds the ledger's lock throughout (new
+   reservations wait; commits and decommits do not) and reads each region under its
+   own lock, so each one is exact and no region appears twice or overlaps another; a
+   region released during the walk may or may not be listed. */
+size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacity);
 
 #endif /* HOSTMEM_LEDGER_H */
