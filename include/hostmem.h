@@ -239,6 +239,10 @@ HOSTMEM_API HRESULT WINAPI HostMemEnumRegions(IUnknown *object, HOSTMEM_REGION_C
    named section Local\hostmem-<pid>-<n> that hostmem-stat reads from another process
    (also HOSTMEM_PUBLISH=1 in the environment). */
 #define HOSTMEM_FLAG_PUBLISH_STATS 0x00000001
+/* HOSTMEM_CONFIG.flags: the environment overrides nothing: HOSTMEM_COMMIT_LIMIT,
+   HOSTMEM_TRACE and HOSTMEM_PUBLISH are not read, so the host's config alone decides
+   (docs/api.md, "The environment"). */
+#define HOSTMEM_FLAG_IGNORE_ENVIRONMENT 0x00000002
 
 #ifdef __cplusplus
 }

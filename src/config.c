@@ -57,12 +57,13 @@ static DWORD commit_limit_from_environment(ULONGLONG *limit)
 
 /* The commit limit in force and where it came from: the config, the environment over
    it, and the job's limit for HOSTMEM_COMMIT_LIMIT_FROM_JOB from either. */
-static void resolve_commit_limit(const HOSTMEM_CONFIG *copy, DWORD job_percent, hm_settings *settings)
+static void resolve_commit_limit(const HOSTMEM_CONFIG *copy, DWORD job_percent, BOOL use_environment,
+                                 hm_settings *settings)
 {
     ULONGLONG limit = copy->commitLimit;
     DWORD source = limit ? HOSTMEM_LIMIT_CONFIG : HOSTMEM_LIMIT_NONE, from_environment;
 
-    if ((from_environment = commit_limit_from_environment(&limit)) != HOSTMEM_LIMIT_NONE)
+    if (use_environment && (from_environment = commit_limit_from_environment(&limit)) != HOSTMEM_LIMIT_NONE)
         source = from_environment;
     if (limit == HOSTMEM_COMMIT_LIMIT_FROM_JOB) {
         limit = percent_of(hm_job_memory_limit(), job_percent);
@@ -81,10 +82,14 @@ static BOOL publish_from_environment(void)
     return length == 1 && value[0] == L'1';
 }
 
+/* Every flag this version knows. */
+#define KNOWN_FLAGS (HOSTMEM_FLAG_PUBLISH_STATS | HOSTMEM_FLAG_IGNORE_ENVIRONMENT)
+
 HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *settings)
 {
     HOSTMEM_CONFIG copy;
-    DWORD level, length;
+    DWORD level, length = 0;
+    BOOL use_environment;
 
     memset(&copy, 0, sizeof(copy));
     if (config) {
@@ -119,6 +124,11 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
     }
 
     memset(settings, 0, sizeof(*settings));
+    if (copy.flags & ~(DWORD)KNOWN_FLAGS)
+        return E_INVALIDARG;
+    /* A host that must decide alone (a database, security tooling) forbids the
+       environment's overrides: HOSTMEM_COMMIT_LIMIT, HOSTMEM_TRACE, HOSTMEM_PUBLISH. */
+    use_environment = !(copy.flags & HOSTMEM_FLAG_IGNORE_ENVIRONMENT);
     hm_policy_init(&settings->policy);
     for (level = 0; level < HM_LEVEL_COUNT; level++)
         if (!hm_policy_set(&settings->policy, level, copy.failureAction[level]))
@@ -147,7 +157,7 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
     if (copy.jobLimitPercent > 100)
         return E_INVALIDARG;
     resolve_commit_limit(&copy, copy.jobLimitPercent ? copy.jobLimitPercent : HM_DEFAULT_JOB_LIMIT_PERCENT,
-                         settings);
+                         use_environment, settings);
     if (FAILED(hm_runtime_settings_from_config(&copy, settings->commit_limit, &settings->runtime)))
         return E_INVALIDARG;
     settings->headroom[eTaskCritical] = 0;
@@ -157,14 +167,14 @@ HRESULT hm_settings_from_config(const HOSTMEM_CONFIG *config, hm_settings *setti
         headroom(copy.processHeadroom, settings->commit_limit, HM_DEFAULT_PROCESS_HEADROOM_PERCENT);
     settings->address_space_limit = copy.addressSpaceLimit;
 
-    if (copy.flags & ~(DWORD)HOSTMEM_FLAG_PUBLISH_STATS)
-        return E_INVALIDARG;
-    settings->publish_stats = (copy.flags & HOSTMEM_FLAG_PUBLISH_STATS) || publish_from_environment();
+    settings->publish_stats =
+        (copy.flags & HOSTMEM_FLAG_PUBLISH_STATS) || (use_environment && publish_from_environment());
 
     /* HOSTMEM_TRACE=FILE wins over the config; a path too long for either is refused
        when it comes from the host, and reported and ignored when it comes from the
        environment. */
-    length = hm_os.GetEnvironmentVariableW(L"HOSTMEM_TRACE", settings->trace_file, ARRAYSIZE(settings->trace_file));
+    if (use_environment)
+        length = hm_os.GetEnvironmentVariableW(L"HOSTMEM_TRACE", settings->trace_file, ARRAYSIZE(settings->trace_file));
     if (length >= ARRAYSIZE(settings->trace_file)) {
         fprintf(stderr, "hostmem: HOSTMEM_TRACE is longer than %u characters; ignored\n",
                 (unsigned)ARRAYSIZE(settings->trace_file) - 1);
