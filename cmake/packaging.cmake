@@ -2,7 +2,7 @@
 # import libraries for MinGW (libhostmem.dll.a) and MSVC (hostmem.lib, where
 # llvm-dlltool is found), the static library libhostmem.a, the IIDs' library, the
 # headers, the CMake package (hostmem::hostmem, hostmem::hostmem_static), hostmem.pc,
-# and LICENSE, CHANGELOG.md and README.md. CPack packs the same tree as a ZIP:
+# LICENSE, CHANGELOG.md and README.md, the tools, and the sample managed workload. CPack packs the same tree as a ZIP:
 #
 #   cpack --preset release-x86_64    build/release-x86_64/hostmem-<version>-win64.zip
 #   cpack --preset release-i686      build/release-i686/hostmem-<version>-win32.zip
@@ -33,6 +33,16 @@ configure_file(cmake/hostmem.pc.in ${PROJECT_BINARY_DIR}/hostmem.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/hostmem.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 install(FILES LICENSE CHANGELOG.md README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/hostmem)
+
+# The programs a host author runs beside their host: the real .NET Framework host
+# (with samples/workload, one command shows the CLR under hostmem), the chart of a
+# trace, the live statistics of another process, and the replay (the demo, --from).
+foreach(_hm_tool hostmem-host hostmem-report hostmem-stat hostmem-replay)
+  if(TARGET ${_hm_tool})
+    install(TARGETS ${_hm_tool} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+endforeach()
+unset(_hm_tool)
 
 # --- the ZIP ----------------------------------------------------------------------
 set(CPACK_GENERATOR ZIP)

@@ -48,6 +48,8 @@ APT_PACKAGES=(
     # clang and lld: the release presets' DLL and PDB, the MSVC-style link test;
     # llvm-dlltool: the MSVC import library hostmem.lib
     lld llvm
+    # the sample managed workload (samples/), compiled for the .NET Framework 4 runtime
+    mono-mcs
 )
 
 CURRENT_STEP=""
