@@ -50,6 +50,8 @@ APT_PACKAGES=(
     lld llvm
     # the sample managed workload (samples/), compiled for the .NET Framework 4 runtime
     mono-mcs
+    # find_package_in_a_user_project also checks hostmem.pc
+    pkg-config
 )
 
 CURRENT_STEP=""
