@@ -11,6 +11,7 @@
 #   native      the portable core under ASan+UBSan with clang, the fuzzer's corpus and
 #               a timed fuzz run, static analysis of the core (native, fuzz, static)
 #   native-gcc  the portable core under ASan+UBSan with gcc (native)
+#   native-tsan the core's concurrent paths under ThreadSanitizer with clang (native)
 #   coverage    the unit tests on a gcov build, then the coverage report (unit,
 #               coverage)
 #   release-x86_64, release-i686
@@ -28,7 +29,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
-PRESETS=(${HOSTMEM_PRESETS:-x86_64 i686 native native-gcc coverage release-x86_64 release-i686})
+PRESETS=(${HOSTMEM_PRESETS:-x86_64 i686 native native-gcc native-tsan coverage release-x86_64 release-i686})
 JOBS="${HOSTMEM_JOBS:-2}"
 
 log() { echo "[hostmem] $*" >&2; }

@@ -232,13 +232,14 @@ step_i686()       { build_preset i686; }
 # Not in the default steps (the demo needs none of them); tools/run-tests.sh builds them.
 step_native()     { build_preset native; }
 step_native_gcc() { build_preset native-gcc; }
+step_native_tsan() { build_preset native-tsan; }
 step_coverage()   { build_preset coverage; }
 step_release_x86_64() { build_preset release-x86_64; }
 step_release_i686()   { build_preset release-i686; }
 
 # ---------------------------------------------------------------- main ----
 ALL_STEPS=(deps cmocka wineprefix x86_64 i686)
-EXTRA_STEPS=(native native_gcc coverage release_x86_64 release_i686)
+EXTRA_STEPS=(native native_gcc native_tsan coverage release_x86_64 release_i686)
 
 main() {
     local steps=("$@") s
