@@ -42,6 +42,19 @@
 typedef interface IHostControl IHostControl;
 #endif
 
+/* The runtime host and its control: the SDK declares them in full; hostmem.h only
+   passes pointers to them (HostMemConfigureRuntime), so their forward declarations
+   are all this stand-in needs. */
+#ifndef __ICLRRuntimeHost_FWD_DEFINED__
+#define __ICLRRuntimeHost_FWD_DEFINED__
+typedef interface ICLRRuntimeHost ICLRRuntimeHost;
+#endif
+
+#ifndef __ICLRControl_FWD_DEFINED__
+#define __ICLRControl_FWD_DEFINED__
+typedef interface ICLRControl ICLRControl;
+#endif
+
 #ifndef __IHostMalloc_FWD_DEFINED__
 #define __IHostMalloc_FWD_DEFINED__
 typedef interface IHostMalloc IHostMalloc;
