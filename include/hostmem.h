@@ -100,11 +100,20 @@ typedef struct HOSTMEM_STATS {
     ULONGLONG failures[3];         /* failed requests, by EMemoryCriticalLevel */
     ULONGLONG escalations;         /* failures that returned E_FAIL */
     ULONGLONG notifications[3];    /* delivered Low, Neutral, High */
+    /* Fields added later: a caller whose cbSize ends before one does not get it. */
+    ULONGLONG mallocCommittedBytes; /* now, committed by the IHostMalloc heaps (slabs and
+                                       large blocks); inside commitLimit with committedBytes */
 } HOSTMEM_STATS;
 
+/* cbSize of the first HOSTMEM_STATS, up to notifications. */
+#define HOSTMEM_STATS_V1_SIZE (offsetof(HOSTMEM_STATS, notifications) + 3 * sizeof(ULONGLONG))
+
 /* manager: the IHostMemoryManager or the IHostControl that owns it. Lock-free.
-   S_OK; E_POINTER for NULL arguments; E_INVALIDARG for a cbSize other than
-   sizeof(HOSTMEM_STATS) or a manager that is not hostmem's. */
+   committedBytes + mallocCommittedBytes is what counts against commitLimit;
+   peakCommittedBytes is the peak of that sum.
+   S_OK, filling the fields that cbSize covers; E_POINTER for NULL arguments;
+   E_INVALIDARG for a cbSize that is neither sizeof(HOSTMEM_STATS) nor the size of an
+   earlier version (HOSTMEM_STATS_V1_SIZE), or a manager that is not hostmem's. */
 HOSTMEM_API HRESULT WINAPI HostMemGetStats(IUnknown *manager, HOSTMEM_STATS *stats);
 
 /* One outstanding IHostMalloc block, as HostMemEnumMallocBlocks reports it. */

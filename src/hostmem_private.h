@@ -79,6 +79,14 @@ hm_trace *hm_manager_trace(struct memory_manager *manager);
 void hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row);
 /* IHostMalloc blocks coming and going, for HOSTMEM_STATS.mallocBytes. */
 void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated);
+/* The IHostMalloc heaps' slabs and large blocks (host_malloc.c): reserved and
+   committed at once with `protect`, charged against the commit limit at `level` before
+   the OS is asked. NULL when the charge does not fit or the OS refuses (no policy is
+   applied: the caller may wait and retry, then calls hm_manager_out_of_memory). */
+void *hm_manager_heap_map(struct memory_manager *manager, SIZE_T bytes, DWORD protect, EMemoryCriticalLevel level);
+/* FALSE, with the OS's last error, when the OS refused: still mapped and booked. */
+BOOL  hm_manager_heap_unmap(struct memory_manager *manager, void *base, SIZE_T bytes);
+SIZE_T hm_manager_page_size(const struct memory_manager *manager);
 /* The manager's list of live IHostMalloc objects, for the leak report. */
 void hm_manager_add_malloc(struct memory_manager *manager, hm_list_entry *entry);
 void hm_manager_remove_malloc(struct memory_manager *manager, hm_list_entry *entry);
@@ -89,6 +97,7 @@ void hm_manager_unlock_mallocs(struct memory_manager *manager);
 /* host_malloc.c */
 HRESULT hm_host_malloc_create(struct memory_manager *manager, DWORD malloc_type, IHostMalloc **malloc);
 HRESULT hm_host_malloc_enum_blocks(IUnknown *object, HOSTMEM_BLOCK_CALLBACK callback, void *context);
+HANDLE hm_host_malloc_bookkeeping_heap(IHostMalloc *malloc);
 
 /* host_control.c: the manager behind an IHostMemoryManager or IHostControl of this
    DLL, or NULL. */

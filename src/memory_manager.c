@@ -7,9 +7,11 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "block_table.h"
 #include "budget.h"
+#include "core/stripes.h"
 #include "notifier.h"
 #include "os.h"
 #include "pressure.h"
@@ -42,7 +44,8 @@ struct memory_manager {
     hm_notifier        notifier;
     _Atomic(uint64_t)  freed_epoch; /* moves whenever commit falls; a retry waits for it */
     _Atomic(uint64_t)  mapped_bytes;
-    _Atomic(uint64_t)  malloc_bytes;
+    hm_stripes         malloc_bytes;     /* see hm_manager_count_malloc */
+    _Atomic(uint64_t)  malloc_committed; /* the IHostMalloc heaps' share of the ledger's charge */
     _Atomic(uint64_t)  failures[3];
     _Atomic(uint64_t)  escalations;
     _Atomic(uint64_t)  notifications[3];
@@ -61,9 +64,13 @@ struct memory_manager {
 static void write_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait)
 {
     DWORD error = GetLastError();
+    uint64_t heaps = atomic_load_explicit(&manager->malloc_committed, memory_order_relaxed);
+    uint64_t charge = hm_ledger_committed_bytes(manager->ledger);
 
-    hm_trace_write(manager->trace, row, hm_ledger_committed_bytes(manager->ledger),
-                   atomic_load_explicit(&manager->malloc_bytes, memory_order_relaxed), wait);
+    /* The committed column is HOSTMEM_STATS.committedBytes: the CLR's VirtualAlloc
+       commits, without the IHostMalloc heaps' share of the charge. */
+    hm_trace_write(manager->trace, row, charge > heaps ? charge - heaps : 0,
+                   hm_stripes_sum(&manager->malloc_bytes), wait);
     /* The CLR may be finished after an E_FAIL: get the trace to the file first. */
     if ((row->present & HM_TRACE_HRESULT) && row->hr == E_FAIL)
         hm_trace_flush(manager->trace);
@@ -125,6 +132,11 @@ const hm_allocator *hm_manager_allocator(struct memory_manager *manager)
 SIZE_T hm_manager_max_request(const struct memory_manager *manager)
 {
     return manager->max_request;
+}
+
+static SIZE_T round_up(SIZE_T value, SIZE_T unit)
+{
+    return (value + unit - 1) & ~(unit - 1);
 }
 
 /* --- failures --- */
@@ -199,12 +211,65 @@ BOOL hm_manager_wait_for_memory(struct memory_manager *manager, EMemoryCriticalL
     }
 }
 
+/* Every IHostMalloc Alloc and Free lands here, from every thread: one counter would
+   be a cache line that every core fights for. Each thread adds to the stripe its id
+   picks (a block freed on another thread than it was allocated on moves bytes between
+   stripes; the sum, modulo 2^64, is exact). */
 void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated)
 {
-    if (allocated)
-        atomic_fetch_add_explicit(&manager->malloc_bytes, bytes, memory_order_relaxed);
-    else
-        atomic_fetch_sub_explicit(&manager->malloc_bytes, bytes, memory_order_relaxed);
+    unsigned stripe = (unsigned)(GetCurrentThreadId() >> 2);
+
+    hm_stripes_add(&manager->malloc_bytes, stripe, allocated ? (uint64_t)bytes : (uint64_t)0 - bytes);
+}
+
+/* --- the IHostMalloc heaps' memory (host_malloc.c, src/core/heap.h) ---
+   Booked like the CLR's own commits: the same commit charge, so the limit, the memory
+   load and the water marks cover the heaps too, and a charge that does not fit is
+   refused before the OS is asked. The mappings are not ledger regions: the CLR cannot
+   VirtualFree a heap's slab through the manager, and reservedBytes stays the CLR's. */
+void *hm_manager_heap_map(struct memory_manager *manager, SIZE_T bytes, DWORD protect, EMemoryCriticalLevel level)
+{
+    uint64_t as_limit = manager->settings.address_space_limit;
+    SIZE_T span = round_up(bytes, manager->page_size);
+    DWORD error;
+    void *base;
+
+    if (!hm_budget_charge(&manager->address_space, span, as_limit ? as_limit : UINT64_MAX))
+        return NULL;
+    if (!hm_ledger_charge(manager->ledger, span, commit_ceiling(manager, level))) {
+        hm_budget_uncharge(&manager->address_space, span);
+        return NULL;
+    }
+    if (!(base = hm_os.VirtualAlloc(NULL, span, MEM_RESERVE | MEM_COMMIT, protect))) {
+        error = GetLastError();
+        hm_ledger_uncharge(manager->ledger, span);
+        hm_budget_uncharge(&manager->address_space, span);
+        commit_changed(manager, FALSE);
+        SetLastError(error);
+        return NULL;
+    }
+    atomic_fetch_add_explicit(&manager->malloc_committed, span, memory_order_relaxed);
+    commit_changed(manager, FALSE);
+    return base;
+}
+
+/* FALSE, with the OS's last error, when the OS refused: still mapped and booked. */
+BOOL hm_manager_heap_unmap(struct memory_manager *manager, void *base, SIZE_T bytes)
+{
+    SIZE_T span = round_up(bytes, manager->page_size);
+
+    if (!hm_os.VirtualFree(base, 0, MEM_RELEASE))
+        return FALSE;
+    atomic_fetch_sub_explicit(&manager->malloc_committed, span, memory_order_relaxed);
+    hm_ledger_uncharge(manager->ledger, span);
+    hm_budget_uncharge(&manager->address_space, span);
+    commit_changed(manager, TRUE);
+    return TRUE;
+}
+
+SIZE_T hm_manager_page_size(const struct memory_manager *manager)
+{
+    return manager->page_size;
 }
 
 static HRESULT invalid_parameter(void)
@@ -289,11 +354,6 @@ static HRESULT WINAPI memory_manager_CreateMalloc(IHostMemoryManager *iface, DWO
     TRACE(manager, TRUE, .method = "CreateMalloc", .present = HM_TRACE_FLAGS | HM_TRACE_HRESULT | HM_TRACE_RESULT,
           .flags = malloc_type, .hr = hr, .result = *malloc);
     return hr;
-}
-
-static SIZE_T round_up(SIZE_T value, SIZE_T unit)
-{
-    return (value + unit - 1) & ~(unit - 1);
 }
 
 /* MEM_RESERVE, or MEM_COMMIT at NULL (which the OS reserves too): a new region. The
@@ -858,27 +918,44 @@ HRESULT WINAPI HostMemCreateMemoryManager(const HOSTMEM_CONFIG *config, IHostMem
     return S_OK;
 }
 
+/* Every size HOSTMEM_STATS has had: a caller passes the one its header knew. */
+static BOOL hm_stats_size_is_known(DWORD size)
+{
+    return size == HOSTMEM_STATS_V1_SIZE || size == sizeof(HOSTMEM_STATS);
+}
+
 HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
 {
     struct memory_manager *manager;
+    HOSTMEM_STATS all;
+    uint64_t charge;
     int i;
 
     if (!object || !stats)
         return E_POINTER;
-    if (stats->cbSize != sizeof(*stats) || !(manager = hm_memory_manager_from_unknown(object)))
+    if (!hm_stats_size_is_known(stats->cbSize) || !(manager = hm_memory_manager_from_unknown(object)))
         return E_INVALIDARG;
-    /* Committed before peak, and peak never below it: committed never reads above peak. */
-    stats->committedBytes = hm_ledger_committed_bytes(manager->ledger);
-    stats->peakCommittedBytes = hm_ledger_peak_committed_bytes(manager->ledger);
-    if (stats->peakCommittedBytes < stats->committedBytes)
-        stats->peakCommittedBytes = stats->committedBytes;
-    stats->reservedBytes = hm_ledger_reserved_bytes(manager->ledger);
-    stats->mallocBytes = atomic_load_explicit(&manager->malloc_bytes, memory_order_relaxed);
-    stats->mappedBytes = atomic_load_explicit(&manager->mapped_bytes, memory_order_relaxed);
+    memset(&all, 0, sizeof(all));
+    /* The charge covers the CLR's VirtualAlloc commits and the heaps' mappings; the
+       heaps' share is counted apart. While a heap maps or unmaps a slab the two may
+       disagree by that slab for an instant; a quiet manager's figures are exact.
+       Committed before peak, and peak (of the whole charge) never below it. */
+    all.mallocCommittedBytes = atomic_load_explicit(&manager->malloc_committed, memory_order_relaxed);
+    charge = hm_ledger_committed_bytes(manager->ledger);
+    all.committedBytes = charge > all.mallocCommittedBytes ? charge - all.mallocCommittedBytes : 0;
+    all.peakCommittedBytes = hm_ledger_peak_committed_bytes(manager->ledger);
+    if (all.peakCommittedBytes < charge)
+        all.peakCommittedBytes = charge;
+    all.reservedBytes = hm_ledger_reserved_bytes(manager->ledger);
+    all.mallocBytes = hm_stripes_sum(&manager->malloc_bytes);
+    all.mappedBytes = atomic_load_explicit(&manager->mapped_bytes, memory_order_relaxed);
     for (i = 0; i < 3; i++) {
-        stats->failures[i] = atomic_load_explicit(&manager->failures[i], memory_order_relaxed);
-        stats->notifications[i] = atomic_load_explicit(&manager->notifications[i], memory_order_relaxed);
+        all.failures[i] = atomic_load_explicit(&manager->failures[i], memory_order_relaxed);
+        all.notifications[i] = atomic_load_explicit(&manager->notifications[i], memory_order_relaxed);
     }
-    stats->escalations = atomic_load_explicit(&manager->escalations, memory_order_relaxed);
+    all.escalations = atomic_load_explicit(&manager->escalations, memory_order_relaxed);
+    /* A caller built against an older header gets the fields it knows, no more. */
+    memcpy((char *)stats + sizeof(stats->cbSize), (const char *)&all + sizeof(all.cbSize),
+           stats->cbSize - sizeof(stats->cbSize));
     return S_OK;
 }

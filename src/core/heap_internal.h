@@ -1,0 +1,111 @@
+/*
+ * The heap's records, shared by heap.c (slabs), heap_region.c (large blocks) and
+ * heap_report.c (the leak report and the figures). Not for the heap's users.
+ *
+ * Lock order: a class's lock, or the region lock, before the map's lock; the leak
+ * report takes every class lock in class order, then the region lock. No lock is held
+ * across a call to the provider or to the bookkeeping allocator.
+ */
+#ifndef HOSTMEM_HEAP_INTERNAL_H
+#define HOSTMEM_HEAP_INTERNAL_H
+
+#include "heap.h"
+#include "heap_map.h"
+#include "spin.h"
+
+enum span_kind { SPAN_SLAB = 1, SPAN_REGION = 2 };
+
+/* What the map names: the first fields of both records. kind never changes. */
+typedef struct span_head {
+    uintptr_t base;  /* under the owner's lock: a record is recycled at another base */
+    uint32_t  kind;
+    uint32_t  live;  /* under the owner's lock */
+} span_head;
+
+typedef struct heap_source {
+    const char *file;
+    int         line;
+} heap_source;
+
+#define NO_BLOCK 0xFFFFu
+
+struct heap_class;
+
+typedef struct heap_slab {
+    span_head          head;
+    struct heap_class *cls;      /* never changes: records stay with their class */
+    uint16_t           free_head;
+    uint16_t           used;
+    uint32_t           in_partial;
+    struct heap_slab  *all_prev, *all_next;   /* every live slab; spares via all_next */
+    struct heap_slab  *part_prev, *part_next; /* live slabs with a free block */
+    heap_source       *sources;  /* per block, once a DebugAlloc block lands here */
+    uint16_t          *next;     /* per block: the free list */
+    uint16_t          *req;      /* per block: bytes requested + 1, 0 when free */
+} heap_slab;
+
+typedef struct heap_class {
+    hm_spin    lock;
+    uint32_t   size;      /* block size */
+    uint32_t   capacity;  /* blocks per slab */
+    uint32_t   magic;     /* 2^32 / size + 1: offset -> index without a division */
+    uint32_t   empty;     /* live slabs with no block */
+    heap_slab *partial;
+    heap_slab *all;
+    heap_slab *spare;     /* records of slabs given back, for the next slab */
+    uint64_t   live_bytes;
+    uint64_t   live_blocks;
+    uint64_t   slabs;
+} heap_class;
+
+/* One class per 128 bytes: no two class locks share a cache line. */
+typedef union heap_class_slot {
+    heap_class c;
+    char       pad[128];
+} heap_class_slot;
+
+typedef struct heap_region {
+    span_head           head;
+    size_t              size;   /* requested */
+    size_t              bytes;  /* mapped */
+    const char         *file;
+    int                 line;
+    struct heap_region *prev, *next; /* live regions; spares via next */
+} heap_region;
+
+struct hm_heap {
+    hm_heap_config    config;
+    heap_class_slot   classes[HM_HEAP_CLASSES];
+    hm_spin           region_lock;
+    heap_region      *regions;
+    heap_region      *spare_regions;
+    uint64_t          region_live_bytes;  /* under region_lock */
+    uint64_t          region_count;
+    _Atomic(uint64_t) committed;
+    _Atomic(uint64_t) bookkeeping;
+    _Atomic(uint64_t) lost;  /* mappings the provider refused to take back on an error path */
+    hm_heap_map       map;
+};
+
+static inline void heap_lock(const hm_heap *heap, hm_spin *lock)
+{
+    if (heap->config.threadsafe)
+        hm_spin_acquire(lock);
+}
+
+static inline void heap_unlock(const hm_heap *heap, hm_spin *lock)
+{
+    if (heap->config.threadsafe)
+        hm_spin_release(lock);
+}
+
+void *heap_book_alloc(hm_heap *heap, size_t bytes);
+void  heap_book_free(hm_heap *heap, void *block, size_t bytes);
+
+/* heap_region.c */
+hm_heap_status heap_region_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block);
+hm_heap_status heap_region_free(hm_heap *heap, heap_region *region, void *block, size_t *size);
+bool           heap_region_owns(hm_heap *heap, heap_region *region, const void *block, size_t *size);
+size_t         heap_regions_destroy(hm_heap *heap);
+
+#endif /* HOSTMEM_HEAP_INTERNAL_H */
