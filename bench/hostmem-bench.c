@@ -26,6 +26,7 @@
 #include "clr_callback.h"
 
 #include "block_table.h"
+#include "core/heap.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -505,12 +506,38 @@ static void both(two_threads *t, run_fn fn, malloc_side *sides, unsigned ops)
 static void malloc2_hostmem(void *context, unsigned ops) { two_threads *t = context; both(t, malloc_hostmem, t->hostmem, ops); }
 static void malloc2_raw(void *context, unsigned ops)     { two_threads *t = context; both(t, malloc_raw, t->raw, ops); }
 
+/* Eight threads (this one and seven helpers), each on its own share of blocks, all on
+   one object: as the CLR's threads share its one MALLOC_THREADSAFE malloc. */
+#define MANY 8
+typedef struct many_threads {
+    helper      helpers[MANY - 1];
+    malloc_side hostmem[MANY], raw[MANY];
+} many_threads;
+
+static void all_of(many_threads *t, run_fn fn, malloc_side *sides, unsigned ops)
+{
+    unsigned generation[MANY - 1], k;
+
+    for (k = 0; k < MANY - 1; k++) {
+        generation[k] = atomic_load_explicit(&t->helpers[k].done, memory_order_relaxed) + 1;
+        t->helpers[k].fn = fn;
+        t->helpers[k].context = &sides[k + 1];
+        t->helpers[k].ops = ops;
+        atomic_store_explicit(&t->helpers[k].go, generation[k], memory_order_release);
+    }
+    fn(&sides[0], ops);
+    for (k = 0; k < MANY - 1; k++)
+        spin_until(&t->helpers[k].done, generation[k], NULL);
+}
+
+static void malloc8_hostmem(void *context, unsigned ops) { many_threads *t = context; all_of(t, malloc_hostmem, t->hostmem, ops); }
+static void malloc8_raw(void *context, unsigned ops)     { many_threads *t = context; all_of(t, malloc_raw, t->raw, ops); }
+
 /* --- row 6: hostmem's own memory ------------------------------------------------------- */
 
-/* Bytes in use in the manager's bookkeeping heap, the heap's own headers included. */
-static SIZE_T bookkeeping_bytes(const host *h)
+/* Bytes in use in a private heap, the heap's own headers included. */
+static SIZE_T heap_bytes(HANDLE heap)
 {
-    HANDLE heap = hm_manager_bookkeeping_heap(hm_memory_manager_from_unknown((IUnknown *)h->manager));
     PROCESS_HEAP_ENTRY entry;
     SIZE_T bytes = 0;
 
@@ -522,6 +549,12 @@ static SIZE_T bookkeeping_bytes(const host *h)
             bytes += entry.cbData + entry.cbOverhead;
     HeapUnlock(heap);
     return bytes;
+}
+
+/* The manager's bookkeeping heap. */
+static SIZE_T bookkeeping_bytes(const host *h)
+{
+    return heap_bytes(hm_manager_bookkeeping_heap(hm_memory_manager_from_unknown((IUnknown *)h->manager)));
 }
 
 typedef struct weight {
@@ -550,28 +583,50 @@ static double weigh_reservations(SIZE_T size, unsigned count)
     return (double)(after - before) / count;
 }
 
-static double weigh_blocks(unsigned count)
+/* What count live blocks of the bench's sizes (16..1024 B) cost beyond their bytes. */
+typedef struct block_weight {
+    unsigned count;
+    double   books;     /* bookkeeping bytes per block: the manager's and the malloc's heaps */
+    double   rounding;  /* size-class rounding, bytes per block */
+    double   rounding_share; /* of the bytes requested */
+    double   committed_share; /* mallocCommittedBytes / mallocBytes - 1: rounding, slab tails, free blocks */
+} block_weight;
+
+static block_weight weigh_blocks(unsigned count)
 {
     host h;
     IHostMalloc *malloc;
     void **blocks = calloc(count, sizeof(void *));
     SIZE_T before, after;
+    HOSTMEM_STATS stats;
+    block_weight w;
+    double requested = 0, rounded = 0;
     unsigned i;
 
     if (!blocks)
         fatal("out of memory");
     host_start(&h);
     check(IHostMemoryManager_CreateMalloc(h.manager, MALLOC_THREADSAFE, &malloc), "CreateMalloc");
-    before = bookkeeping_bytes(&h);
-    for (i = 0; i < count; i++)
-        check(IHostMalloc_Alloc(malloc, sizes[i % SEQUENCE], eTaskCritical, &blocks[i]), "IHostMalloc::Alloc");
-    after = bookkeeping_bytes(&h);
+    before = bookkeeping_bytes(&h) + heap_bytes(hm_host_malloc_bookkeeping_heap(malloc));
+    for (i = 0; i < count; i++) {
+        SIZE_T size = sizes[i % SEQUENCE];
+        check(IHostMalloc_Alloc(malloc, size, eTaskCritical, &blocks[i]), "IHostMalloc::Alloc");
+        requested += (double)size;
+        rounded += (double)hm_heap_class_size(hm_heap_class_of(size));
+    }
+    after = bookkeeping_bytes(&h) + heap_bytes(hm_host_malloc_bookkeeping_heap(malloc));
+    stats = host_stats(&h);
     for (i = 0; i < count; i++)
         check(IHostMalloc_Free(malloc, blocks[i]), "IHostMalloc::Free");
     IHostMalloc_Release(malloc);
     host_stop(&h);
     free(blocks);
-    return (double)(after - before) / count;
+    w.count = count;
+    w.books = (double)(after - before) / count;
+    w.rounding = (rounded - requested) / count;
+    w.rounding_share = (rounded - requested) / requested;
+    w.committed_share = (double)stats.mallocCommittedBytes / (double)stats.mallocBytes - 1;
+    return w;
 }
 
 /* --- the report ---------------------------------------------------------------------- */
@@ -827,8 +882,66 @@ static void usage(void)
     exit(2);
 }
 
-/* Pair 3 for one malloc type: hostmem's malloc against a heap created as hostmem
-   creates its own (MALLOC_THREADSAFE: serialized; otherwise HEAP_NO_SERIALIZE). */
+/* Rows 3d (shared): eight threads on one thread-safe malloc against eight on one
+   serialized heap. 3e (not shared): eight threads, each on a malloc of its own that is
+   not thread-safe, against each on a HEAP_NO_SERIALIZE heap of its own. */
+static void many_pairs(const host *h, const HOSTMEM_STATS *books, BOOL shared)
+{
+    static many_threads many;
+    IHostMalloc *malloc = NULL;
+    HANDLE heap = NULL;
+    int k;
+
+    if (!wanted(shared ? "3d" : "3e"))
+        return;
+    memset(&many, 0, sizeof(many));
+    if (shared) {
+        check(IHostMemoryManager_CreateMalloc(h->manager, MALLOC_THREADSAFE, &malloc), "CreateMalloc");
+        if (!(heap = HeapCreate(0, 0, 0)))
+            fatal("HeapCreate failed");
+    }
+    for (k = 0; k < MANY; k++) {
+        if (shared) {
+            many.hostmem[k].malloc = malloc;
+            many.raw[k].heap = heap;
+        } else {
+            check(IHostMemoryManager_CreateMalloc(h->manager, 0, &many.hostmem[k].malloc), "CreateMalloc");
+            if (!(many.raw[k].heap = HeapCreate(HEAP_NO_SERIALIZE, 0, 0)))
+                fatal("HeapCreate failed");
+        }
+        many.hostmem[k].next = k * (SEQUENCE / MANY);
+        many.raw[k].next = k * (SEQUENCE / MANY);
+        side_fill(&many.hostmem[k]);
+        side_fill(&many.raw[k]);
+    }
+    for (k = 0; k < MANY - 1; k++)
+        if (!(many.helpers[k].thread = CreateThread(NULL, 0, helper_main, &many.helpers[k], 0, NULL)))
+            fatal("CreateThread failed: %lu", GetLastError());
+    add_pair(shared ? "3d" : "3e", shared ? "IHostMalloc 16..1024 B, thread-safe, 8 threads"
+                                          : "IHostMalloc 16..1024 B, 8 thr, 1 object each",
+             0.50, malloc8_hostmem, malloc8_raw, &many);
+    for (k = 0; k < MANY - 1; k++) {
+        atomic_store(&many.helpers[k].quit, 1);
+        WaitForSingleObject(many.helpers[k].thread, INFINITE);
+        CloseHandle(many.helpers[k].thread);
+    }
+    for (k = 0; k < MANY; k++) {
+        side_empty(&many.hostmem[k]);
+        side_empty(&many.raw[k]);
+        if (!shared) {
+            IHostMalloc_Release(many.hostmem[k].malloc);
+            HeapDestroy(many.raw[k].heap);
+        }
+    }
+    if (shared) {
+        IHostMalloc_Release(malloc);
+        HeapDestroy(heap);
+    }
+    check_books(h, books, shared ? "pair 3d" : "pair 3e");
+}
+
+/* Pair 3 for one malloc type: hostmem's malloc against a private Win32 heap of the
+   same kind (MALLOC_THREADSAFE: serialized; otherwise HEAP_NO_SERIALIZE). */
 static void malloc_pairs(const host *h, const HOSTMEM_STATS *books)
 {
     malloc_pair one;
@@ -849,7 +962,7 @@ static void malloc_pairs(const host *h, const HOSTMEM_STATS *books)
         side_fill(&one.raw);
         add_pair(k ? "3b" : "3a", k ? "IHostMalloc 16..1024 B, not thread-safe, 1 thr"
                                     : "IHostMalloc 16..1024 B, thread-safe, 1 thread",
-                 1.10, pair_hostmem, pair_raw, &one);
+                 0.50, pair_hostmem, pair_raw, &one);
         side_empty(&one.hostmem);
         side_empty(&one.raw);
         IHostMalloc_Release(one.hostmem.malloc);
@@ -875,7 +988,7 @@ static void malloc_pairs(const host *h, const HOSTMEM_STATS *books)
     if (!(two.helper.thread = CreateThread(NULL, 0, helper_main, &two.helper, 0, NULL)))
         fatal("CreateThread failed: %lu", GetLastError());
     SetThreadPriority(two.helper.thread, THREAD_PRIORITY_ABOVE_NORMAL);
-    add_pair("3c", "IHostMalloc 16..1024 B, thread-safe, 2 threads", 1.15, malloc2_hostmem, malloc2_raw, &two);
+    add_pair("3c", "IHostMalloc 16..1024 B, thread-safe, 2 threads", 0.50, malloc2_hostmem, malloc2_raw, &two);
     atomic_store(&two.helper.quit, 1);
     WaitForSingleObject(two.helper.thread, INFINITE);
     CloseHandle(two.helper.thread);
@@ -886,6 +999,8 @@ static void malloc_pairs(const host *h, const HOSTMEM_STATS *books)
     IHostMalloc_Release(malloc);
     HeapDestroy(heap);
     check_books(h, books, "pair 3c");
+    many_pairs(h, books, TRUE);
+    many_pairs(h, books, FALSE);
 }
 
 /* Row 4: pairs 1 and 2 again while the manager holds more and more reservations. */
@@ -1023,10 +1138,18 @@ int main(int argc, char **argv)
     if (wanted("6")) {
         weights.per_small = weigh_reservations(64 * KIB, run->weigh_small);
         weights.per_large = weigh_reservations(256 * MIB, run->weigh_large);
-        weights.per_block = weigh_blocks(run->weigh_blocks);
         print_weight("6a", "bookkeeping bytes per live 64 KiB reservation", weights.per_small);
         print_weight("6b", "bookkeeping bytes per live 256 MiB reservation", weights.per_large);
-        print_weight("6c", "bookkeeping bytes per live IHostMalloc block", weights.per_block);
+        for (i = 0; i < 3; i++) {
+            static const char *const ids[3] = { "6c", "6d", "6e" };
+            block_weight w = weigh_blocks(run->weigh_blocks / 10 * (i == 0 ? 1u : i == 1 ? 10u : 100u));
+
+            if (i == 1)
+                weights.per_block = w.books;
+            printf("%-3s IHostMalloc, %6u live blocks of 16..1024 B: bookkeeping %5.1f B/block, class rounding "
+                   "%5.1f B/block (%4.1f%%), committed beyond requested %5.1f%%\n",
+                   ids[i], w.count, w.books, w.rounding, w.rounding_share * 100, w.committed_share * 100);
+        }
     }
     if (costs)
         print_costs();
