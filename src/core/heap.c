@@ -149,7 +149,7 @@ static bool add_slab(hm_heap *heap, heap_class *cls, int level)
         goto spare;
     if (!hm_map_prepare(&heap->map, (uintptr_t)base)) {
         if (!heap->config.provider.unmap(heap->config.provider.context, base, HM_HEAP_SLAB_SIZE))
-            atomic_fetch_add_explicit(&heap->lost, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&heap->lost, HM_HEAP_SLAB_SIZE, memory_order_relaxed);
         goto spare;
     }
     atomic_fetch_add_explicit(&heap->committed, HM_HEAP_SLAB_SIZE, memory_order_relaxed);

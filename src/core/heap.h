@@ -106,6 +106,7 @@ typedef struct hm_heap_stats {
     uint64_t slabs;
     uint64_t regions;
     uint64_t bookkeeping_bytes;
+    uint64_t lost_bytes;      /* mapped, but the provider refused them back on an error path */
 } hm_heap_stats;
 
 /* Not a snapshot unless under hm_heap_lock_all; exact when the heap is quiet. */

@@ -83,7 +83,7 @@ struct hm_heap {
     uint64_t          region_count;
     _Atomic(uint64_t) committed;
     _Atomic(uint64_t) bookkeeping;
-    _Atomic(uint64_t) lost;  /* mappings the provider refused to take back on an error path */
+    _Atomic(uint64_t) lost;  /* bytes the provider refused to take back on an error path */
     hm_heap_map       map;
 };
 

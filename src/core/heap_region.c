@@ -69,7 +69,7 @@ hm_heap_status heap_region_alloc(hm_heap *heap, size_t size, int level, const ch
     }
     if (!hm_map_prepare(&heap->map, (uintptr_t)base)) {
         if (!heap->config.provider.unmap(heap->config.provider.context, base, bytes))
-            atomic_fetch_add_explicit(&heap->lost, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&heap->lost, bytes, memory_order_relaxed);
         region_spare(heap, r);
         return HM_HEAP_NO_MEMORY;
     }

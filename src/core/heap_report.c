@@ -92,6 +92,7 @@ void hm_heap_get_stats(const hm_heap *heap, hm_heap_stats *stats)
     stats->regions = heap->region_count;
     hm_heap_unlock_all((hm_heap *)heap);
     stats->committed_bytes = atomic_load_explicit(&((hm_heap *)heap)->committed, memory_order_relaxed);
+    stats->lost_bytes = atomic_load_explicit(&((hm_heap *)heap)->lost, memory_order_relaxed);
     stats->bookkeeping_bytes = atomic_load_explicit(&((hm_heap *)heap)->bookkeeping, memory_order_relaxed) +
                                atomic_load_explicit(&((hm_heap *)heap)->map.node_bytes, memory_order_relaxed);
 }
