@@ -76,6 +76,19 @@ step_fuzz() {
         return "$rc"
     fi
     grep -E '^stat::(number_of_executed_units|new_units_added)' "$log_file" >&2 || true
+    # The allocator against its model, from its own seeds (tests/native/corpus_heap).
+    [[ -x "$dir/fuzz_heap" ]] || return 0
+    mkdir -p "$dir/fuzz-corpus-heap"
+    log "fuzz_heap for ${seconds}s (output: build/_logs/fuzz_heap.log)"
+    "$dir/fuzz_heap" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+        -print_final_stats=1 -artifact_prefix="$dir/fuzz-artifacts/" \
+        "$dir/fuzz-corpus-heap" "$ROOT/tests/native/corpus_heap" >"$ROOT/build/_logs/fuzz_heap.log" 2>&1 || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        log "fuzz_heap failed (exit $rc); the end of its log:"
+        tail -n 40 "$ROOT/build/_logs/fuzz_heap.log" >&2
+        log "reproduce: $dir/fuzz_heap $dir/fuzz-artifacts/<crash-file>"
+        return "$rc"
+    fi
 }
 
 # Line and branch coverage of src/ by the Wine test run. libgcov writes each .gcda at

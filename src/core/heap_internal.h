@@ -2,9 +2,11 @@
  * The heap's records, shared by heap.c (slabs), heap_region.c (large blocks) and
  * heap_report.c (the leak report and the figures). Not for the heap's users.
  *
- * Lock order: a class's lock, or the region lock, before the map's lock; the leak
- * report takes every class lock in class order, then the region lock. No lock is held
- * across a call to the provider or to the bookkeeping allocator.
+ * Locks: a class's lock, the region lock, the map's lock; none is ever taken while
+ * another is held, except by the leak report, which takes every class lock in class
+ * order, then the region lock. No lock is held across a call to the provider; only the
+ * map's lock is held across the bookkeeping allocator (a new radix node, rare), and
+ * nothing under that allocator takes a heap lock.
  */
 #ifndef HOSTMEM_HEAP_INTERNAL_H
 #define HOSTMEM_HEAP_INTERNAL_H
