@@ -995,7 +995,9 @@ static void malloc_pairs(const host *h, const HOSTMEM_STATS *books)
     if (!(two.helper.thread = CreateThread(NULL, 0, helper_main, &two.helper, 0, NULL)))
         fatal("CreateThread failed: %lu", GetLastError());
     SetThreadPriority(two.helper.thread, THREAD_PRIORITY_ABOVE_NORMAL);
+    min_ops = run == &quick_mode ? 2000 : 20000; /* see min_ops */
     add_pair("3c", "IHostMalloc 16..1024 B, thread-safe, 2 threads", 0.50, malloc2_hostmem, malloc2_raw, &two);
+    min_ops = 1;
     atomic_store(&two.helper.quit, 1);
     WaitForSingleObject(two.helper.thread, INFINITE);
     CloseHandle(two.helper.thread);

@@ -22,7 +22,9 @@ JOBS="${HOSTMEM_JOBS:-2}"
 
 log() { echo "[hostmem] $*" >&2; }
 
-PORTABLE=(src/block_table.c src/ledger.c src/policy.c src/pressure.c src/size_parse.c)
+PORTABLE=(src/block_table.c src/ledger.c src/policy.c src/pressure.c src/size_parse.c
+          src/core/heap.c src/core/heap_classes.c src/core/heap_map.c src/core/heap_region.c
+          src/core/heap_report.c src/core/spin.c)
 status=0
 
 run_cppcheck() {
@@ -33,7 +35,7 @@ run_cppcheck() {
         -DWIN32_LEAN_AND_MEAN -DHOSTMEM_BUILDING_DLL \
         -Isrc -Iinclude -Ibuild/x86_64/generated src/*.c || return 1
     log "cppcheck: native configuration, the portable core"
-    cppcheck "${common[@]}" --platform=unix64 -Isrc "${PORTABLE[@]}" || return 1
+    cppcheck "${common[@]}" --platform=unix64 -Isrc -Isrc/core "${PORTABLE[@]}" || return 1
 }
 
 # tidy DB FILE...: clang-tidy on each file, $JOBS at a time, without the per-file
