@@ -7,8 +7,8 @@
  *     and only that object's;
  *   - slabs: one empty slab per class stays, the rest go back to the OS; everything
  *     goes at the last reference, outstanding blocks included;
- *   - the limit: the heap's memory is inside commitLimit, GetMemoryLoad and the books,
- *     and a heap request past it takes the policy path of its level;
+ *   - the limit: the heap's memory is inside commitLimit, GetMemoryLoad, the water
+ *     marks and the books, and a heap request past it takes the policy path of its level;
  *   - many threads: the books exact after churn with frees on other threads, and the
  *     leak report a complete snapshot while other threads allocate and free.
  * Nothing here times anything.
@@ -16,6 +16,8 @@
 #include "test_support.h"
 
 #include <string.h>
+
+#include "clr_callback.h"
 
 #define KIB ((SIZE_T)1024)
 #define SLAB (64 * KIB)
@@ -469,6 +471,68 @@ static void small_blocks_past_the_limit_are_refused_before_the_os_is_asked(void 
     release_last((IUnknown *)manager);
 }
 
+/* The water marks see the heap's commits: Low as its blocks fill the limit, High once
+   they are freed. */
+static LONG marks_count;
+static LONG marks_states[64];
+
+static HRESULT WINAPI record_mark(ICLRMemoryNotificationCallback *iface, EMemoryAvailable state)
+{
+    LONG n = InterlockedIncrement(&marks_count) - 1;
+
+    (void)iface;
+    if (n < 64)
+        marks_states[n] = state;
+    return S_OK;
+}
+
+static ICLRMemoryNotificationCallbackVtbl marks_vtbl = CLR_CALLBACK_VTBL(record_mark);
+
+static LONG wait_for_state(LONG from, EMemoryAvailable state)
+{
+    unsigned i;
+    LONG n;
+
+    for (i = 0; i < 5000; i++) {
+        for (n = from; n < InterlockedCompareExchange(&marks_count, 0, 0) && n < 64; n++)
+            if (marks_states[n] == (LONG)state)
+                return n + 1;
+        Sleep(1);
+    }
+    fail_msg("no notification %d", (int)state);
+    return 0;
+}
+
+static void the_water_marks_see_the_heap(void **state)
+{
+    ICLRMemoryNotificationCallback callback = { &marks_vtbl };
+    HOSTMEM_CONFIG config;
+    IHostMemoryManager *manager;
+    IHostMalloc *malloc;
+    void *held[32];
+    unsigned i;
+    LONG seen;
+    (void)state;
+
+    memset(&config, 0, sizeof(config));
+    config.cbSize = sizeof(config);
+    config.commitLimit = 100 * 4096; /* the water marks at 90% and 60% */
+    config.retryTimeoutMs = HOSTMEM_RETRY_NONE;
+    manager = new_manager(&config);
+    malloc = new_malloc(manager, MALLOC_THREADSAFE);
+    marks_count = 0;
+    assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &callback), S_OK);
+    for (i = 0; i < 23; i++) /* 23 x 4 pages: 92% */
+        assert_int_equal(IHostMalloc_Alloc(malloc, 16 * KIB, eTaskCritical, &held[i]), S_OK);
+    seen = wait_for_state(0, eMemoryAvailableLow);
+    for (i = 0; i < 23; i++)
+        assert_int_equal(IHostMalloc_Free(malloc, held[i]), S_OK);
+    wait_for_state(seen, eMemoryAvailableHigh);
+    assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL), S_OK);
+    release_last((IUnknown *)malloc);
+    release_last((IUnknown *)manager);
+}
+
 /* --- many threads ------------------------------------------------------------------------ */
 
 #define THREADS 8
@@ -614,6 +678,7 @@ int main(void)
         T(stats_of_the_first_size_get_no_malloc_committed_bytes),
         T(the_limit_covers_the_heap_at_every_level),
         T(small_blocks_past_the_limit_are_refused_before_the_os_is_asked),
+        T(the_water_marks_see_the_heap),
         T(books_are_exact_after_churn_with_frees_on_other_threads),
     };
 
