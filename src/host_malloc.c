@@ -27,6 +27,7 @@ struct host_malloc {
     hm_heap               *heap;     /* the CLR's blocks */
     DWORD                  malloc_type;
     DWORD                  protect;  /* of every slab and large block */
+    SIZE_T                 max_request; /* the manager's, read on every Alloc */
     hm_list_entry          entry;    /* in the manager's list */
     hm_trace              *trace;    /* the manager's; NULL when tracing is off */
 };
@@ -125,7 +126,7 @@ static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCritical
     if (!mem)
         return E_POINTER;
     *mem = NULL;
-    if (!hm_level_is_valid((uint32_t)level) || size > hm_manager_max_request(malloc->manager)) {
+    if (!hm_level_is_valid((uint32_t)level) || size > malloc->max_request) {
         SetLastError(ERROR_INVALID_PARAMETER);
         return E_INVALIDARG;
     }
@@ -230,6 +231,7 @@ HRESULT hm_host_malloc_create(struct memory_manager *manager, DWORD malloc_type,
     malloc->malloc_type = malloc_type;
     malloc->protect = (malloc_type & MALLOC_EXECUTABLE) ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
     malloc->trace = hm_manager_trace(manager);
+    malloc->max_request = hm_manager_max_request(manager);
     config.allocator.alloc = books_alloc;
     config.allocator.free = books_free;
     config.allocator.context = malloc->books;

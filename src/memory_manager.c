@@ -212,12 +212,13 @@ BOOL hm_manager_wait_for_memory(struct memory_manager *manager, EMemoryCriticalL
 }
 
 /* Every IHostMalloc Alloc and Free lands here, from every thread: one counter would
-   be a cache line that every core fights for. Each thread adds to the stripe its id
-   picks (a block freed on another thread than it was allocated on moves bytes between
-   stripes; the sum, modulo 2^64, is exact). */
+   be a cache line that every core fights for. Each thread adds to the stripe its stack
+   picks (threads' stacks lie megabytes apart; hashed, so neighbours differ; no call to
+   ask for the thread's id). A block freed on another thread than it was allocated on
+   moves bytes between stripes; the sum, modulo 2^64, is exact. */
 void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated)
 {
-    unsigned stripe = (unsigned)(GetCurrentThreadId() >> 2);
+    unsigned stripe = (unsigned)((((uint64_t)(uintptr_t)&bytes >> 20) * 0x9E3779B97F4A7C15ULL) >> 60);
 
     hm_stripes_add(&manager->malloc_bytes, stripe, allocated ? (uint64_t)bytes : (uint64_t)0 - bytes);
 }
