@@ -28,6 +28,10 @@
 #include "block_table.h"
 #include "core/heap.h"
 
+#ifdef HOSTMEM_BENCH_MIMALLOC
+#include <mimalloc.h> /* bench only: Debian's source package, built by tools/setup.sh mimalloc */
+#endif
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -385,7 +389,8 @@ static void load_raw(void *context, unsigned ops)
 static unsigned short sizes[SEQUENCE]; /* 16..1024 */
 static unsigned char slots[SEQUENCE];  /* which live block each step replaces */
 
-/* One thread's share: its own live blocks, on a shared malloc or heap. */
+/* One thread's share: its own live blocks, on a shared malloc or heap (or mimalloc,
+   when neither is set). */
 typedef struct malloc_side {
     IHostMalloc *malloc;
     HANDLE       heap;
@@ -426,6 +431,20 @@ typedef struct malloc_pair {
 static void pair_hostmem(void *context, unsigned ops) { malloc_hostmem(&((malloc_pair *)context)->hostmem, ops); }
 static void pair_raw(void *context, unsigned ops)     { malloc_raw(&((malloc_pair *)context)->raw, ops); }
 
+#ifdef HOSTMEM_BENCH_MIMALLOC
+static void malloc_mi(void *context, unsigned ops)
+{
+    malloc_side *s = context;
+
+    while (ops--) {
+        unsigned i = s->next++ % SEQUENCE, slot = slots[i] % MALLOC_LIVE;
+        mi_free(s->live[slot]);
+        if (!(s->live[slot] = mi_malloc(sizes[i])))
+            fatal("mi_malloc failed");
+    }
+}
+#endif
+
 static void side_fill(malloc_side *s)
 {
     unsigned i;
@@ -433,7 +452,11 @@ static void side_fill(malloc_side *s)
     for (i = 0; i < MALLOC_LIVE; i++) {
         if (s->malloc)
             check(IHostMalloc_Alloc(s->malloc, sizes[i], eTaskCritical, &s->live[i]), "IHostMalloc::Alloc");
-        else if (!(s->live[i] = HeapAlloc(s->heap, 0, sizes[i])))
+#ifdef HOSTMEM_BENCH_MIMALLOC
+        else if (!s->heap && !(s->live[i] = mi_malloc(sizes[i])))
+            fatal("mi_malloc failed");
+#endif
+        else if (s->heap && !(s->live[i] = HeapAlloc(s->heap, 0, sizes[i])))
             fatal("HeapAlloc failed");
     }
 }
@@ -445,6 +468,10 @@ static void side_empty(malloc_side *s)
     for (i = 0; i < MALLOC_LIVE; i++) {
         if (s->malloc)
             check(IHostMalloc_Free(s->malloc, s->live[i]), "IHostMalloc::Free");
+#ifdef HOSTMEM_BENCH_MIMALLOC
+        else if (!s->heap)
+            mi_free(s->live[i]);
+#endif
         else if (!HeapFree(s->heap, 0, s->live[i]))
             fatal("HeapFree failed: %lu", GetLastError());
     }
@@ -537,6 +564,11 @@ static void all_of(many_threads *t, run_fn fn, malloc_side *sides, unsigned ops)
 
 static void malloc8_hostmem(void *context, unsigned ops) { many_threads *t = context; all_of(t, malloc_hostmem, t->hostmem, ops); }
 static void malloc8_raw(void *context, unsigned ops)     { many_threads *t = context; all_of(t, malloc_raw, t->raw, ops); }
+#ifdef HOSTMEM_BENCH_MIMALLOC
+static void pair_mi(void *context, unsigned ops)    { malloc_mi(&((malloc_pair *)context)->raw, ops); }
+static void malloc2_mi(void *context, unsigned ops) { two_threads *t = context; both(t, malloc_mi, t->raw, ops); }
+static void malloc8_mi(void *context, unsigned ops) { many_threads *t = context; all_of(t, malloc_mi, t->raw, ops); }
+#endif
 
 /* --- row 6: hostmem's own memory ------------------------------------------------------- */
 
@@ -947,14 +979,89 @@ static void many_pairs(const host *h, const HOSTMEM_STATS *books, BOOL shared)
     check_books(h, books, shared ? "pair 3d" : "pair 3e");
 }
 
+/* Rows 3m1, 3m2, 3m8: the thread-safe malloc of 3a, 3c, 3d against mimalloc 2.0.9
+   (Debian's source package, built for this target by tools/setup.sh mimalloc; bench
+   only, never in hostmem.dll), the allocator a host would pick instead. Target: within
+   2x. Skipped with a message when the bench was built without it. */
+static void mimalloc_pairs(const host *h, const HOSTMEM_STATS *books)
+{
+#ifdef HOSTMEM_BENCH_MIMALLOC
+    static malloc_pair one;
+    static two_threads two;
+    static many_threads many;
+    IHostMalloc *malloc;
+    int k;
+
+    if (!wanted("3m"))
+        return;
+    check(IHostMemoryManager_CreateMalloc(h->manager, MALLOC_THREADSAFE, &malloc), "CreateMalloc");
+    memset(&one, 0, sizeof(one));
+    one.hostmem.malloc = malloc;
+    side_fill(&one.hostmem);
+    side_fill(&one.raw);
+    add_pair("3m1", "IHostMalloc thread-safe vs mimalloc, 1 thread", 2.0, pair_hostmem, pair_mi, &one);
+    side_empty(&one.hostmem);
+    side_empty(&one.raw);
+
+    memset(&two, 0, sizeof(two));
+    for (k = 0; k < 2; k++) {
+        two.hostmem[k].malloc = malloc;
+        two.hostmem[k].next = two.raw[k].next = k * (SEQUENCE / 2);
+        side_fill(&two.hostmem[k]);
+        side_fill(&two.raw[k]);
+    }
+    if (!(two.helper.thread = CreateThread(NULL, 0, helper_main, &two.helper, 0, NULL)))
+        fatal("CreateThread failed: %lu", GetLastError());
+    min_ops = run == &quick_mode ? 2000 : 20000;
+    add_pair("3m2", "IHostMalloc thread-safe vs mimalloc, 2 threads", 2.0, malloc2_hostmem, malloc2_mi, &two);
+    atomic_store(&two.helper.quit, 1);
+    WaitForSingleObject(two.helper.thread, INFINITE);
+    CloseHandle(two.helper.thread);
+    /* The helper's mimalloc blocks are freed here, on another thread: mimalloc takes
+       them back as remote frees. */
+    for (k = 0; k < 2; k++) {
+        side_empty(&two.hostmem[k]);
+        side_empty(&two.raw[k]);
+    }
+
+    memset(&many, 0, sizeof(many));
+    for (k = 0; k < MANY; k++) {
+        many.hostmem[k].malloc = malloc;
+        many.hostmem[k].next = many.raw[k].next = k * (SEQUENCE / MANY);
+        side_fill(&many.hostmem[k]);
+        side_fill(&many.raw[k]);
+    }
+    for (k = 0; k < MANY - 1; k++)
+        if (!(many.helpers[k].thread = CreateThread(NULL, 0, helper_main, &many.helpers[k], 0, NULL)))
+            fatal("CreateThread failed: %lu", GetLastError());
+    add_pair("3m8", "IHostMalloc thread-safe vs mimalloc, 8 threads", 2.0, malloc8_hostmem, malloc8_mi, &many);
+    min_ops = 1;
+    for (k = 0; k < MANY - 1; k++) {
+        atomic_store(&many.helpers[k].quit, 1);
+        WaitForSingleObject(many.helpers[k].thread, INFINITE);
+        CloseHandle(many.helpers[k].thread);
+    }
+    for (k = 0; k < MANY; k++) {
+        side_empty(&many.hostmem[k]);
+        side_empty(&many.raw[k]);
+    }
+    IHostMalloc_Release(malloc);
+    check_books(h, books, "pair 3m");
+#else
+    (void)h;
+    (void)books;
+    if (wanted("3m"))
+        printf("3m  mimalloc rows skipped: the bench was built without mimalloc (tools/setup.sh mimalloc)\n");
+#endif
+}
+
 /* Pair 3 for one malloc type: hostmem's malloc against a private Win32 heap of the
    same kind (MALLOC_THREADSAFE: serialized; otherwise HEAP_NO_SERIALIZE). */
+static void two_thread_pair(const host *h, const HOSTMEM_STATS *books);
+
 static void malloc_pairs(const host *h, const HOSTMEM_STATS *books)
 {
     malloc_pair one;
-    two_threads two;
-    IHostMalloc *malloc;
-    HANDLE heap;
     int k;
 
     for (k = 0; k < 2; k++) {
@@ -978,8 +1085,20 @@ static void malloc_pairs(const host *h, const HOSTMEM_STATS *books)
     }
 
     /* Two threads on one thread-safe malloc, against two threads on one serialized heap. */
-    if (!wanted("3c"))
-        return;
+    if (wanted("3c"))
+        two_thread_pair(h, books);
+    many_pairs(h, books, TRUE);
+    many_pairs(h, books, FALSE);
+    mimalloc_pairs(h, books);
+}
+
+static void two_thread_pair(const host *h, const HOSTMEM_STATS *books)
+{
+    two_threads two;
+    IHostMalloc *malloc;
+    HANDLE heap;
+    int k;
+
     memset(&two, 0, sizeof(two));
     check(IHostMemoryManager_CreateMalloc(h->manager, MALLOC_THREADSAFE, &malloc), "CreateMalloc");
     if (!(heap = HeapCreate(0, 0, 0)))
@@ -1008,8 +1127,6 @@ static void malloc_pairs(const host *h, const HOSTMEM_STATS *books)
     IHostMalloc_Release(malloc);
     HeapDestroy(heap);
     check_books(h, books, "pair 3c");
-    many_pairs(h, books, TRUE);
-    many_pairs(h, books, FALSE);
 }
 
 /* Row 4: pairs 1 and 2 again while the manager holds more and more reservations. */

@@ -185,13 +185,32 @@ static bool attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s)
     return true;
 }
 
-static hm_heap_status alloc_small(hm_heap *heap, size_t size, int level, const char *file, int line, void **block)
+/* Under the class lock: the first free block of s, which has one. */
+static inline void *pop_block(heap_class *cls, heap_slab *s, size_t size, const char *file, int line)
 {
-    heap_class *cls = &heap->classes[hm_heap_class_of(size)].c;
-    heap_slab *s;
-    unsigned idx;
+    unsigned idx = s->free_head;
 
-    heap_lock(heap, &cls->lock);
+    s->free_head = s->next[idx];
+    if (!s->used++)
+        cls->empty--;
+    if (s->used == cls->capacity)
+        partial_remove(cls, s);
+    s->req[idx] = (uint16_t)(size + 1);
+    if (s->sources) {
+        s->sources[idx].file = file;
+        s->sources[idx].line = line;
+    }
+    cls->live_bytes += size;
+    cls->live_blocks++;
+    return (void *)(s->head.base + (uintptr_t)idx * cls->size);
+}
+
+/* No slab with a free block (or none with room for a source): make one, then pop. */
+static HM_NOINLINE hm_heap_status alloc_small_slow(hm_heap *heap, heap_class *cls, size_t size, int level, const char *file,
+                                       int line, void **block)
+{
+    heap_slab *s;
+
     for (;;) {
         if (!(s = cls->partial)) {
             heap_unlock(heap, &cls->lock);
@@ -206,34 +225,39 @@ static hm_heap_status alloc_small(hm_heap *heap, size_t size, int level, const c
         }
         heap_lock(heap, &cls->lock);
     }
-    idx = s->free_head;
-    s->free_head = s->next[idx];
-    if (!s->used++)
-        cls->empty--;
-    if (s->used == cls->capacity)
-        partial_remove(cls, s);
-    s->req[idx] = (uint16_t)(size + 1);
-    if (s->sources) {
-        s->sources[idx].file = file;
-        s->sources[idx].line = line;
-    }
-    cls->live_bytes += size;
-    cls->live_blocks++;
-    *block = (void *)(s->head.base + (uintptr_t)idx * cls->size);
+    *block = pop_block(cls, s, size, file, line);
     heap_unlock(heap, &cls->lock);
+    return HM_HEAP_OK;
+}
+
+static inline hm_heap_status alloc_small(hm_heap *heap, size_t size, int level, const char *file, int line,
+                                         void **block)
+{
+    heap_class *cls = &heap->classes[hm_heap_class_of(size)].c;
+    const bool threadsafe = heap->config.threadsafe;
+    heap_slab *s;
+
+    if (threadsafe)
+        hm_spin_acquire(&cls->lock);
+    s = cls->partial;
+    if (HM_UNLIKELY(!s || (file && !s->sources)))
+        return alloc_small_slow(heap, cls, size, level, file, line, block);
+    *block = pop_block(cls, s, size, file, line);
+    if (threadsafe)
+        hm_spin_release(&cls->lock);
     return HM_HEAP_OK;
 }
 
 hm_heap_status hm_heap_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block)
 {
     *block = NULL;
-    if (size <= HM_HEAP_SMALL_MAX)
-        return alloc_small(heap, size, level, file, line, block);
-    return heap_region_alloc(heap, size, level, file, line, block);
+    if (HM_UNLIKELY(size > HM_HEAP_SMALL_MAX))
+        return heap_region_alloc(heap, size, level, file, line, block);
+    return alloc_small(heap, size, level, file, line, block);
 }
 
 /* Under the class lock: the block's index in s, or NO_BLOCK if p is not a live block. */
-static unsigned live_index(const heap_class *cls, const heap_slab *s, const void *p)
+static inline unsigned live_index(const heap_class *cls, const heap_slab *s, const void *p)
 {
     uintptr_t offset = (uintptr_t)p - s->head.base;
     unsigned idx;
@@ -246,7 +270,7 @@ static unsigned live_index(const heap_class *cls, const heap_slab *s, const void
     return idx;
 }
 
-static void give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
+static HM_NOINLINE void give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
 {
     uintptr_t base = s->head.base;
 
@@ -264,15 +288,34 @@ static void give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
     heap_unlock(heap, &cls->lock);
 }
 
-static hm_heap_status free_small(hm_heap *heap, heap_slab *s, void *block, size_t *size)
+/* Under the class lock: the slab that just lost its last block stays (the class keeps
+   HM_HEAP_KEEP_EMPTY empty slabs) or is taken out to be given back; returns it then. */
+static HM_NOINLINE heap_slab *emptied(hm_heap *heap, heap_class *cls, heap_slab *s)
+{
+    if (cls->empty < HM_HEAP_KEEP_EMPTY) {
+        cls->empty++;
+        return NULL;
+    }
+    partial_remove(cls, s);
+    all_remove(cls, s);
+    hm_map_set(&heap->map, s->head.base, NULL);
+    s->head.live = 0;
+    cls->slabs--;
+    return s;
+}
+
+static inline hm_heap_status free_small(hm_heap *heap, heap_slab *s, void *block, size_t *size)
 {
     heap_class *cls = s->cls;
+    const bool threadsafe = heap->config.threadsafe;
     heap_slab *retire = NULL;
     unsigned idx;
 
-    heap_lock(heap, &cls->lock);
-    if ((idx = live_index(cls, s, block)) == NO_BLOCK) {
-        heap_unlock(heap, &cls->lock);
+    if (threadsafe)
+        hm_spin_acquire(&cls->lock);
+    if (HM_UNLIKELY((idx = live_index(cls, s, block)) == NO_BLOCK)) {
+        if (threadsafe)
+            hm_spin_release(&cls->lock);
         return HM_HEAP_NOT_A_BLOCK;
     }
     *size = (size_t)s->req[idx] - 1;
@@ -283,19 +326,10 @@ static hm_heap_status free_small(hm_heap *heap, heap_slab *s, void *block, size_
         partial_push(cls, s);
     cls->live_bytes -= *size;
     cls->live_blocks--;
-    if (!s->used) {
-        if (cls->empty >= HM_HEAP_KEEP_EMPTY) {
-            partial_remove(cls, s);
-            all_remove(cls, s);
-            hm_map_set(&heap->map, s->head.base, NULL);
-            s->head.live = 0;
-            cls->slabs--;
-            retire = s;
-        } else {
-            cls->empty++;
-        }
-    }
-    heap_unlock(heap, &cls->lock);
+    if (HM_UNLIKELY(!s->used))
+        retire = emptied(heap, cls, s);
+    if (threadsafe)
+        hm_spin_release(&cls->lock);
     if (retire)
         give_back_slab(heap, cls, retire);
     return HM_HEAP_OK;

@@ -113,8 +113,22 @@ typedef struct hm_heap_stats {
 void hm_heap_get_stats(const hm_heap *heap, hm_heap_stats *stats);
 
 /* --- size classes (heap_classes.c) --- */
-/* The class of a small size (<= HM_HEAP_SMALL_MAX) and each class's block size. */
-unsigned hm_heap_class_of(size_t size);
-size_t   hm_heap_class_size(unsigned cls);
+/* The class of a small size (<= HM_HEAP_SMALL_MAX): 16-byte steps up to 128, then the
+   top bit of size - 1 picks the doubling and the next two bits the quarter within it.
+   Computed, not looked up: a table would be another cache line on every Alloc. */
+static inline unsigned hm_heap_class_of(size_t size)
+{
+    size_t n;
+    unsigned bits;
+
+    if (size <= 128)
+        return size ? (unsigned)((size - 1) >> 4) : 0;
+    n = size - 1;
+    bits = 63u - (unsigned)__builtin_clzll((unsigned long long)n);
+    return 8u + (bits - 7u) * 4u + (unsigned)((n >> (bits - 2u)) & 3u);
+}
+
+/* Each class's block size. */
+size_t hm_heap_class_size(unsigned cls);
 
 #endif /* HOSTMEM_HEAP_H */

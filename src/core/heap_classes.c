@@ -5,8 +5,7 @@
  * 64 KiB-aligned slabs gives every block the 16-byte alignment the CLR needs (it
  * allocates CONTEXT records with new).
  *
- * The class of a size is computed, not looked up: a table would be another cache line
- * on every Alloc.
+ * The class of a size is computed (hm_heap_class_of, inline in heap.h).
  */
 #include "heap.h"
 
@@ -16,20 +15,6 @@ static const uint16_t class_sizes[HM_HEAP_CLASSES] = {
     640,  768,  896,  1024, 1280, 1536, 1792, 2048,
     2560, 3072, 3584, 4096,
 };
-
-unsigned hm_heap_class_of(size_t size)
-{
-    size_t n;
-    unsigned bits;
-
-    if (size <= 128)
-        return size ? (unsigned)((size - 1) >> 4) : 0;
-    /* Past 128: the top bit of size - 1 picks the doubling, the next two bits the
-       quarter within it. */
-    n = size - 1;
-    bits = 63u - (unsigned)__builtin_clzll((unsigned long long)n);
-    return 8u + (bits - 7u) * 4u + (unsigned)((n >> (bits - 2u)) & 3u);
-}
 
 size_t hm_heap_class_size(unsigned cls)
 {

@@ -15,6 +15,15 @@
 #include "heap_map.h"
 #include "spin.h"
 
+/* The slow paths stay out of line, so that the fast ones save no registers for them. */
+#if defined(__GNUC__)
+#define HM_NOINLINE __attribute__((noinline))
+#define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define HM_NOINLINE
+#define HM_UNLIKELY(x) (x)
+#endif
+
 enum span_kind { SPAN_SLAB = 1, SPAN_REGION = 2 };
 
 /* What the map names: the first fields of both records. kind never changes. */
