@@ -533,6 +533,58 @@ static void the_water_marks_see_the_heap(void **state)
     release_last((IUnknown *)manager);
 }
 
+/* An eAppDomainCritical Alloc whose slab does not fit raises Low and waits; the CLR's
+   callback frees memory, and the retried Alloc succeeds: the VirtualAlloc path's
+   wait-and-retry, for the heap. */
+static IHostMemoryManager *freeing_manager;
+static void *volatile freeing_region;
+
+static HRESULT WINAPI free_on_low(ICLRMemoryNotificationCallback *iface, EMemoryAvailable state)
+{
+    void *region;
+
+    (void)iface;
+    if (state == eMemoryAvailableLow && (region = InterlockedExchangePointer((void **)&freeing_region, NULL)))
+        IHostMemoryManager_VirtualFree(freeing_manager, region, 0, MEM_RELEASE);
+    return S_OK;
+}
+
+static ICLRMemoryNotificationCallbackVtbl free_on_low_vtbl = CLR_CALLBACK_VTBL(free_on_low);
+
+static void a_critical_alloc_waits_for_the_clr_to_free_and_is_retried(void **state)
+{
+    ICLRMemoryNotificationCallback callback = { &free_on_low_vtbl };
+    HOSTMEM_CONFIG config;
+    IHostMalloc *malloc;
+    void *region = NULL, *p = NULL, *q = (void *)(ULONG_PTR)1;
+    (void)state;
+
+    memset(&config, 0, sizeof(config));
+    config.cbSize = sizeof(config);
+    config.commitLimit = 4 * SLAB;
+    config.appDomainHeadroom = HOSTMEM_HEADROOM_NONE;
+    config.processHeadroom = HOSTMEM_HEADROOM_NONE;
+    config.retryTimeoutMs = 10000;
+    freeing_manager = new_manager(&config);
+    malloc = new_malloc(freeing_manager, MALLOC_THREADSAFE);
+    assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(freeing_manager, &callback), S_OK);
+    assert_int_equal(IHostMemoryManager_VirtualAlloc(freeing_manager, NULL, 3 * SLAB + SLAB / 2,
+                                                     MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE, eTaskCritical,
+                                                     &region), S_OK);
+    /* The task level is refused at once, and nothing is freed for it. */
+    assert_int_equal(IHostMalloc_Alloc(malloc, 100, eTaskCritical, &q), E_OUTOFMEMORY);
+    assert_null(q);
+    freeing_region = region;
+    assert_int_equal(IHostMalloc_Alloc(malloc, 100, eAppDomainCritical, &p), S_OK);
+    assert_null(freeing_region); /* the callback freed it */
+    assert_int_equal(stats_of(freeing_manager).failures[eAppDomainCritical], 0);
+    assert_int_equal(stats_of(freeing_manager).mallocCommittedBytes, SLAB);
+    assert_int_equal(IHostMalloc_Free(malloc, p), S_OK);
+    assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(freeing_manager, NULL), S_OK);
+    release_last((IUnknown *)malloc);
+    release_last((IUnknown *)freeing_manager);
+}
+
 /* --- many threads ------------------------------------------------------------------------ */
 
 #define THREADS 8
@@ -679,6 +731,7 @@ int main(void)
         T(the_limit_covers_the_heap_at_every_level),
         T(small_blocks_past_the_limit_are_refused_before_the_os_is_asked),
         T(the_water_marks_see_the_heap),
+        T(a_critical_alloc_waits_for_the_clr_to_free_and_is_retried),
         T(books_are_exact_after_churn_with_frees_on_other_threads),
     };
 
