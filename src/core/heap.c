@@ -206,8 +206,8 @@ static inline void *pop_block(heap_class *cls, heap_slab *s, size_t size, const 
 }
 
 /* No slab with a free block (or none with room for a source): make one, then pop. */
-static HM_NOINLINE hm_heap_status alloc_small_slow(hm_heap *heap, heap_class *cls, size_t size, int level, const char *file,
-                                       int line, void **block)
+static HM_NOINLINE hm_heap_status alloc_small_slow(hm_heap *heap, heap_class *cls, size_t size, int level,
+                                                   const char *file, int line, void **block)
 {
     heap_slab *s;
 
