@@ -28,6 +28,7 @@ struct host_malloc {
     DWORD                  malloc_type;
     DWORD                  protect;  /* of every slab and large block */
     SIZE_T                 max_request; /* the manager's, read on every Alloc */
+    hm_heap_counter       *counters; /* the heap's mallocBytes, the manager's memory */
     hm_list_entry          entry;    /* in the manager's list */
     hm_trace              *trace;    /* the manager's; NULL when tracing is off */
 };
@@ -94,14 +95,12 @@ static ULONG WINAPI host_malloc_Release(IHostMalloc *iface)
 
     if (!ref) {
         struct memory_manager *manager = malloc->manager;
-        hm_heap_stats stats;
 
         hm_manager_remove_malloc(manager, &malloc->entry);
         /* Nobody can use the object any more: every block the CLR did not free goes
            with the heap, and off the books. */
-        hm_heap_get_stats(malloc->heap, &stats);
         hm_heap_destroy(malloc->heap);
-        hm_manager_count_malloc(manager, (SIZE_T)stats.live_bytes, FALSE);
+        hm_manager_release_malloc_counters(manager, malloc->counters);
         hm_os.HeapDestroy(malloc->books);
         hm_manager_heap_free(manager, malloc);
         IHostMemoryManager_Release(hm_memory_manager_iface(manager));
@@ -136,7 +135,6 @@ static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCritical
     /* The limit, the OS or the bookkeeping: no memory is the only cause. */
     if (status != HM_HEAP_OK)
         return hm_manager_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);
-    hm_manager_count_malloc(malloc->manager, size, TRUE);
     return S_OK;
 }
 
@@ -179,7 +177,6 @@ static HRESULT release_block(struct host_malloc *malloc, void *mem)
         return S_OK;
     switch (hm_heap_free(malloc->heap, mem, &size)) {
     case HM_HEAP_OK:
-        hm_manager_count_malloc(malloc->manager, size, FALSE);
         return S_OK;
     case HM_HEAP_OS_REFUSED:
         /* A large block whose memory the OS would not take back: still the CLR's. */
@@ -240,7 +237,13 @@ HRESULT hm_host_malloc_create(struct memory_manager *manager, DWORD malloc_type,
     config.provider.context = malloc;
     config.page_size = hm_manager_page_size(manager);
     config.threadsafe = (malloc_type & MALLOC_THREADSAFE) != 0;
+    if (!(config.counters = malloc->counters = hm_manager_acquire_malloc_counters(manager))) {
+        hm_os.HeapDestroy(malloc->books);
+        hm_manager_heap_free(manager, malloc);
+        return E_OUTOFMEMORY;
+    }
     if (!(malloc->heap = hm_heap_create(&config))) {
+        hm_manager_release_malloc_counters(manager, malloc->counters);
         hm_os.HeapDestroy(malloc->books);
         hm_manager_heap_free(manager, malloc);
         return E_OUTOFMEMORY;

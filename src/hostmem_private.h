@@ -77,8 +77,11 @@ BOOL hm_manager_wait_for_memory(struct memory_manager *manager, EMemoryCriticalL
    hm_manager_trace_row so they carry the books after the call. */
 hm_trace *hm_manager_trace(struct memory_manager *manager);
 void hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row);
-/* IHostMalloc blocks coming and going, for HOSTMEM_STATS.mallocBytes. */
-void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated);
+/* Counters for an IHostMalloc heap's mallocBytes (struct hm_heap_counter[HM_HEAP_COUNTERS],
+   src/core/heap.h), zeroed; NULL when out of memory. Released (zeroed again) once the
+   heap is destroyed. The manager sums every malloc's into HOSTMEM_STATS.mallocBytes. */
+struct hm_heap_counter *hm_manager_acquire_malloc_counters(struct memory_manager *manager);
+void hm_manager_release_malloc_counters(struct memory_manager *manager, struct hm_heap_counter *counters);
 /* The IHostMalloc heaps' slabs and large blocks (host_malloc.c): reserved and
    committed at once with `protect`, charged against the commit limit at `level` before
    the OS is asked. NULL when the charge does not fit or the OS refuses (no policy is

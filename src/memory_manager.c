@@ -11,7 +11,7 @@
 
 #include "block_table.h"
 #include "budget.h"
-#include "core/stripes.h"
+#include "core/heap.h"
 #include "notifier.h"
 #include "os.h"
 #include "pressure.h"
@@ -44,13 +44,73 @@ struct memory_manager {
     hm_notifier        notifier;
     _Atomic(uint64_t)  freed_epoch; /* moves whenever commit falls; a retry waits for it */
     _Atomic(uint64_t)  mapped_bytes;
-    hm_stripes         malloc_bytes;     /* see hm_manager_count_malloc */
+    struct malloc_counters *_Atomic counters; /* every IHostMalloc's mallocBytes, see below */
+    struct malloc_counters *spare_counters;   /* under lock */
     _Atomic(uint64_t)  malloc_committed; /* the IHostMalloc heaps' share of the ledger's charge */
     _Atomic(uint64_t)  failures[3];
     _Atomic(uint64_t)  escalations;
     _Atomic(uint64_t)  notifications[3];
     hm_trace          *trace;       /* NULL: tracing off, one predictable branch per call */
 };
+
+/* --- mallocBytes: the IHostMalloc heaps' counters ---
+   Every Alloc and Free of every IHostMalloc changes mallocBytes, from every thread: one
+   shared counter would be a cache line that every core fights for and a locked
+   instruction on every call. Instead each malloc's heap counts in counters of its own,
+   one per size class, written under that class's lock (src/core/heap.h), and the
+   manager sums them. The counter blocks live in the manager's heap until the manager
+   goes: a block is only ever added to the list, and a released malloc's block, zeroed,
+   waits for the next CreateMalloc. So a reader walks the list with no lock. */
+struct malloc_counters {
+    struct malloc_counters *next;       /* every block; never unlinked */
+    struct malloc_counters *next_spare;
+    hm_heap_counter         counter[HM_HEAP_COUNTERS];
+};
+
+static uint64_t malloc_bytes_now(struct memory_manager *manager)
+{
+    const struct malloc_counters *block = atomic_load_explicit(&manager->counters, memory_order_acquire);
+    uint64_t sum = 0;
+
+    for (; block; block = block->next)
+        sum += hm_heap_counters_sum(block->counter);
+    return sum;
+}
+
+/* Zeroed counters for a new malloc's heap; NULL when the manager's heap is exhausted. */
+hm_heap_counter *hm_manager_acquire_malloc_counters(struct memory_manager *manager)
+{
+    struct malloc_counters *block;
+
+    hm_lock_acquire(&manager->lock);
+    if ((block = manager->spare_counters))
+        manager->spare_counters = block->next_spare;
+    hm_lock_release(&manager->lock);
+    if (block)
+        return block->counter;
+    if (!(block = hm_manager_heap_alloc(manager, sizeof(*block))))
+        return NULL;
+    memset(block, 0, sizeof(*block));
+    hm_lock_acquire(&manager->lock);
+    block->next = atomic_load_explicit(&manager->counters, memory_order_relaxed);
+    atomic_store_explicit(&manager->counters, block, memory_order_release);
+    hm_lock_release(&manager->lock);
+    return block->counter;
+}
+
+/* The malloc's heap is gone, and with it its blocks: its counters read 0 again. */
+void hm_manager_release_malloc_counters(struct memory_manager *manager, hm_heap_counter *counter)
+{
+    struct malloc_counters *block = CONTAINING_RECORD(counter, struct malloc_counters, counter);
+    unsigned i;
+
+    for (i = 0; i < HM_HEAP_COUNTERS; i++)
+        atomic_store_explicit(&counter[i].bytes, 0, memory_order_relaxed);
+    hm_lock_acquire(&manager->lock);
+    block->next_spare = manager->spare_counters;
+    manager->spare_counters = block;
+    hm_lock_release(&manager->lock);
+}
 
 /* One trace row, if tracing is on. Keeps the caller's last error: the CLR reads it. */
 #define TRACE(manager, wait, ...)                                                  \
@@ -70,7 +130,7 @@ static void write_trace_row(struct memory_manager *manager, const hm_trace_row *
     /* The committed column is HOSTMEM_STATS.committedBytes: the CLR's VirtualAlloc
        commits, without the IHostMalloc heaps' share of the charge. */
     hm_trace_write(manager->trace, row, charge > heaps ? charge - heaps : 0,
-                   hm_stripes_sum(&manager->malloc_bytes), wait);
+                   malloc_bytes_now(manager), wait);
     /* The CLR may be finished after an E_FAIL: get the trace to the file first. */
     if ((row->present & HM_TRACE_HRESULT) && row->hr == E_FAIL)
         hm_trace_flush(manager->trace);
@@ -209,18 +269,6 @@ BOOL hm_manager_wait_for_memory(struct memory_manager *manager, EMemoryCriticalL
             return TRUE; /* one more try all the same */
         hm_os.Sleep(1);
     }
-}
-
-/* Every IHostMalloc Alloc and Free lands here, from every thread: one counter would
-   be a cache line that every core fights for. Each thread adds to the stripe its stack
-   picks (threads' stacks lie megabytes apart; hashed, so neighbours differ; no call to
-   ask for the thread's id). A block freed on another thread than it was allocated on
-   moves bytes between stripes; the sum, modulo 2^64, is exact. */
-void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated)
-{
-    unsigned stripe = (unsigned)((((uint64_t)(uintptr_t)&bytes >> 20) * 0x9E3779B97F4A7C15ULL) >> 60);
-
-    hm_stripes_add(&manager->malloc_bytes, stripe, allocated ? (uint64_t)bytes : (uint64_t)0 - bytes);
 }
 
 /* --- the IHostMalloc heaps' memory (host_malloc.c, src/core/heap.h) ---
@@ -948,7 +996,7 @@ HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
     if (all.peakCommittedBytes < charge)
         all.peakCommittedBytes = charge;
     all.reservedBytes = hm_ledger_reserved_bytes(manager->ledger);
-    all.mallocBytes = hm_stripes_sum(&manager->malloc_bytes);
+    all.mallocBytes = malloc_bytes_now(manager);
     all.mappedBytes = atomic_load_explicit(&manager->mapped_bytes, memory_order_relaxed);
     for (i = 0; i < 3; i++) {
         all.failures[i] = atomic_load_explicit(&manager->failures[i], memory_order_relaxed);

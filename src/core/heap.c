@@ -55,11 +55,13 @@ hm_heap *hm_heap_create(const hm_heap_config *config)
         cls->size = (uint32_t)hm_heap_class_size(i);
         cls->capacity = (uint32_t)(HM_HEAP_SLAB_SIZE / cls->size);
         cls->magic = (uint32_t)(((uint64_t)1 << 32) / cls->size + 1);
+        cls->index = i;
     }
     hm_spin_init(&heap->region_lock);
     atomic_init(&heap->committed, 0);
     atomic_init(&heap->bookkeeping, sizeof(*heap));
     atomic_init(&heap->lost, 0);
+    heap->counters = config->counters ? config->counters : heap->own_counters;
     hm_map_init(&heap->map, &config->allocator);
     return heap;
 }
@@ -186,7 +188,7 @@ static bool attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s)
 }
 
 /* Under the class lock: the first free block of s, which has one. */
-static inline void *pop_block(heap_class *cls, heap_slab *s, size_t size, const char *file, int line)
+static inline void *pop_block(hm_heap *heap, heap_class *cls, heap_slab *s, size_t size, const char *file, int line)
 {
     unsigned idx = s->free_head;
 
@@ -200,7 +202,7 @@ static inline void *pop_block(heap_class *cls, heap_slab *s, size_t size, const 
         s->sources[idx].file = file;
         s->sources[idx].line = line;
     }
-    cls->live_bytes += size;
+    heap_count(heap, cls->index, size);
     cls->live_blocks++;
     return (void *)(s->head.base + (uintptr_t)idx * cls->size);
 }
@@ -225,7 +227,7 @@ static HM_NOINLINE hm_heap_status alloc_small_slow(hm_heap *heap, heap_class *cl
         }
         heap_lock(heap, &cls->lock);
     }
-    *block = pop_block(cls, s, size, file, line);
+    *block = pop_block(heap, cls, s, size, file, line);
     heap_unlock(heap, &cls->lock);
     return HM_HEAP_OK;
 }
@@ -242,7 +244,7 @@ static inline hm_heap_status alloc_small(hm_heap *heap, size_t size, int level, 
     s = cls->partial;
     if (HM_UNLIKELY(!s || (file && !s->sources)))
         return alloc_small_slow(heap, cls, size, level, file, line, block);
-    *block = pop_block(cls, s, size, file, line);
+    *block = pop_block(heap, cls, s, size, file, line);
     if (threadsafe)
         hm_spin_release(&cls->lock);
     return HM_HEAP_OK;
@@ -324,7 +326,7 @@ static inline hm_heap_status free_small(hm_heap *heap, heap_slab *s, void *block
     s->free_head = (uint16_t)idx;
     if (s->used-- == cls->capacity)
         partial_push(cls, s);
-    cls->live_bytes -= *size;
+    heap_count(heap, cls->index, (uint64_t)0 - *size);
     cls->live_blocks--;
     if (HM_UNLIKELY(!s->used))
         retire = emptied(heap, cls, s);

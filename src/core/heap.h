@@ -26,6 +26,7 @@
 #ifndef HOSTMEM_HEAP_H
 #define HOSTMEM_HEAP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,11 +50,35 @@ typedef struct hm_heap_provider {
     void *context;
 } hm_heap_provider;
 
+/* The bytes requested by the heap's live blocks, counted where the owner can read them
+   at any moment without a lock (mallocBytes): one counter per size class and one for the
+   large blocks, each written only under the lock of what it counts (a plain load and
+   store, no locked instruction), each in a cache line of its own. */
+#define HM_HEAP_COUNTERS (HM_HEAP_CLASSES + 1)
+typedef struct hm_heap_counter {
+    _Atomic(uint64_t) bytes;
+    char              pad[64 - sizeof(uint64_t)];
+} hm_heap_counter;
+
+/* Their sum (relaxed reads: exact when the heap is quiet). */
+static inline uint64_t hm_heap_counters_sum(const hm_heap_counter *counters)
+{
+    uint64_t sum = 0;
+    unsigned i;
+
+    for (i = 0; i < HM_HEAP_COUNTERS; i++)
+        sum += atomic_load_explicit(&((hm_heap_counter *)counters)[i].bytes, memory_order_relaxed);
+    return sum;
+}
+
 typedef struct hm_heap_config {
     hm_allocator     allocator;  /* the heap's own bookkeeping */
     hm_heap_provider provider;
     size_t           page_size;  /* a power of two, at most HM_HEAP_SLAB_SIZE */
     bool             threadsafe; /* false: no locks at all; one thread at a time */
+    /* HM_HEAP_COUNTERS zeroed counters that outlive the heap (the owner zeroes them
+       again after hm_heap_destroy); NULL: the heap keeps its own. */
+    hm_heap_counter *counters;
 } hm_heap_config;
 
 typedef struct hm_heap hm_heap;

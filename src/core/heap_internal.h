@@ -61,10 +61,10 @@ typedef struct heap_class {
     uint32_t   capacity;  /* blocks per slab */
     uint32_t   magic;     /* 2^32 / size + 1: offset -> index without a division */
     uint32_t   empty;     /* live slabs with no block */
+    uint32_t   index;     /* its counter */
     heap_slab *partial;
     heap_slab *all;
     heap_slab *spare;     /* records of slabs given back, for the next slab */
-    uint64_t   live_bytes;
     uint64_t   live_blocks;
     uint64_t   slabs;
 } heap_class;
@@ -90,13 +90,23 @@ struct hm_heap {
     hm_spin           region_lock;
     heap_region      *regions;
     heap_region      *spare_regions;
-    uint64_t          region_live_bytes;  /* under region_lock */
     uint64_t          region_count;
     _Atomic(uint64_t) committed;
     _Atomic(uint64_t) bookkeeping;
     _Atomic(uint64_t) lost;  /* bytes the provider refused to take back on an error path */
+    hm_heap_counter  *counters;           /* config.counters, or own_counters */
+    hm_heap_counter   own_counters[HM_HEAP_COUNTERS];
     hm_heap_map       map;
 };
+
+/* Under the lock of what counter i counts: the only writer, so no locked add. */
+static inline void heap_count(hm_heap *heap, unsigned i, uint64_t delta)
+{
+    _Atomic(uint64_t) *bytes = &heap->counters[i].bytes;
+    atomic_store_explicit(bytes, atomic_load_explicit(bytes, memory_order_relaxed) + delta, memory_order_relaxed);
+}
+
+#define REGION_COUNTER HM_HEAP_CLASSES
 
 static inline void heap_lock(const hm_heap *heap, hm_spin *lock)
 {

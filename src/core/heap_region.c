@@ -18,7 +18,7 @@ static void region_insert(hm_heap *heap, heap_region *r)
         heap->regions->prev = r;
     heap->regions = r;
     r->head.live = 1;
-    heap->region_live_bytes += r->size;
+    heap_count(heap, REGION_COUNTER, r->size);
     heap->region_count++;
     hm_map_set(&heap->map, r->head.base, r);
 }
@@ -32,7 +32,7 @@ static void region_remove(hm_heap *heap, heap_region *r)
     if (r->next)
         r->next->prev = r->prev;
     r->head.live = 0;
-    heap->region_live_bytes -= r->size;
+    heap_count(heap, REGION_COUNTER, (uint64_t)0 - r->size);
     heap->region_count--;
     hm_map_set(&heap->map, r->head.base, NULL);
 }

@@ -75,14 +75,13 @@ void hm_heap_get_stats(const hm_heap *heap, hm_heap_stats *stats)
     unsigned i;
 
     hm_heap_lock_all((hm_heap *)heap);
-    stats->live_bytes = heap->region_live_bytes;
+    stats->live_bytes = hm_heap_counters_sum(heap->counters);
     stats->live_blocks = heap->region_count;
     stats->rounded_bytes = 0;
     stats->slabs = 0;
     for (i = 0; i < HM_HEAP_CLASSES; i++) {
         const heap_class *cls = &heap->classes[i].c;
 
-        stats->live_bytes += cls->live_bytes;
         stats->live_blocks += cls->live_blocks;
         stats->rounded_bytes += cls->live_blocks * cls->size;
         stats->slabs += cls->slabs;

@@ -108,6 +108,7 @@ static inline hm_heap *test_heap_create(test_provider *p, bool threadsafe, bool 
     config.provider.context = p;
     config.page_size = 4096;
     config.threadsafe = threadsafe;
+    config.counters = NULL;
     return hm_heap_create(&config);
 }
 
