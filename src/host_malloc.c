@@ -130,8 +130,13 @@ static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCritical
         return E_INVALIDARG;
     }
     status = hm_heap_alloc(malloc->heap, size, (int)level, file, line, mem);
-    if (status == HM_HEAP_NO_MEMORY && hm_manager_wait_for_memory(malloc->manager, level, mapping_for(malloc, size)))
-        status = hm_heap_alloc(malloc->heap, size, (int)level, file, line, mem);
+    if (status == HM_HEAP_NO_MEMORY) {
+        /* The empty slabs the classes keep go first: under a limit they may be exactly
+           the room this request needs (the wait below then ends at once). */
+        hm_heap_trim(malloc->heap);
+        if (hm_manager_wait_for_memory(malloc->manager, level, mapping_for(malloc, size)))
+            status = hm_heap_alloc(malloc->heap, size, (int)level, file, line, mem);
+    }
     /* The limit, the OS or the bookkeeping: no memory is the only cause. */
     if (status != HM_HEAP_OK)
         return hm_manager_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);

@@ -48,11 +48,11 @@ hm_heap *hm_heap_create(const hm_heap_config *config)
         return NULL;
     memset(heap, 0, sizeof(*heap));
     heap->config = *config;
-    for (i = 0; i < HM_HEAP_CLASSES; i++) {
+    for (i = 0; i < HM_HEAP_SETS; i++) {
         heap_class *cls = &heap->classes[i].c;
 
         hm_spin_init(&cls->lock);
-        cls->size = (uint32_t)hm_heap_class_size(i);
+        cls->size = (uint32_t)hm_heap_class_size(i % HM_HEAP_CLASSES);
         cls->capacity = (uint32_t)(HM_HEAP_SLAB_SIZE / cls->size);
         cls->magic = (uint32_t)(((uint64_t)1 << 32) / cls->size + 1);
         cls->index = i;
@@ -235,7 +235,7 @@ static HM_NOINLINE hm_heap_status alloc_small_slow(hm_heap *heap, heap_class *cl
 static inline hm_heap_status alloc_small(hm_heap *heap, size_t size, int level, const char *file, int line,
                                          void **block)
 {
-    heap_class *cls = &heap->classes[hm_heap_class_of(size)].c;
+    heap_class *cls = &heap->classes[heap_arena(heap) * HM_HEAP_CLASSES + hm_heap_class_of(size)].c;
     const bool threadsafe = heap->config.threadsafe;
     heap_slab *s;
 
@@ -272,7 +272,7 @@ static inline unsigned live_index(const heap_class *cls, const heap_slab *s, con
     return idx;
 }
 
-static HM_NOINLINE void give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
+static HM_NOINLINE bool give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
 {
     uintptr_t base = s->head.base;
 
@@ -282,12 +282,13 @@ static HM_NOINLINE void give_back_slab(hm_heap *heap, heap_class *cls, heap_slab
         s->all_next = cls->spare;
         cls->spare = s;
         heap_unlock(heap, &cls->lock);
-        return;
+        return true;
     }
     /* The OS kept it: it stays, empty and ready for the next block. */
     heap_lock(heap, &cls->lock);
     publish_slab(heap, cls, s, base);
     heap_unlock(heap, &cls->lock);
+    return false;
 }
 
 /* Under the class lock: the slab that just lost its last block stays (the class keeps
@@ -365,6 +366,43 @@ bool hm_heap_owns(hm_heap *heap, const void *block, size_t *size)
     return idx != NO_BLOCK;
 }
 
+size_t hm_heap_trim(hm_heap *heap)
+{
+    size_t bytes = 0;
+    unsigned i;
+
+    for (i = 0; i < HM_HEAP_SETS; i++) {
+        heap_class *cls = &heap->classes[i].c;
+        heap_slab *s, *next, *retired = NULL;
+
+        heap_lock(heap, &cls->lock);
+        if (!cls->empty) {
+            heap_unlock(heap, &cls->lock);
+            continue;
+        }
+        for (s = cls->all; s; s = next) {
+            next = s->all_next;
+            if (s->used)
+                continue;
+            partial_remove(cls, s);
+            all_remove(cls, s);
+            hm_map_set(&heap->map, s->head.base, NULL);
+            s->head.live = 0;
+            cls->slabs--;
+            cls->empty--;
+            s->part_next = retired;
+            retired = s;
+        }
+        heap_unlock(heap, &cls->lock);
+        for (s = retired; s; s = next) {
+            next = s->part_next;
+            if (give_back_slab(heap, cls, s))
+                bytes += HM_HEAP_SLAB_SIZE;
+        }
+    }
+    return bytes;
+}
+
 static size_t destroy_slab_list(hm_heap *heap, heap_class *cls, heap_slab *s, bool live)
 {
     size_t refused = 0;
@@ -388,7 +426,7 @@ size_t hm_heap_destroy(hm_heap *heap)
     size_t refused = 0;
     unsigned i;
 
-    for (i = 0; i < HM_HEAP_CLASSES; i++) {
+    for (i = 0; i < HM_HEAP_SETS; i++) {
         heap_class *cls = &heap->classes[i].c;
 
         refused += destroy_slab_list(heap, cls, cls->all, true);

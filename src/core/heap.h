@@ -18,8 +18,11 @@
  *   heap's own radix map (heap_map.h); then the block must start exactly on a block of
  *   that slab (or be the region's base) and be allocated. Anything else is refused and
  *   nothing changes.
- * - Thread-safe heaps take one spin lock (spin.h) per size class, and one more for the
- *   large regions; heaps that are not thread-safe take none.
+ * - Thread-safe heaps have HM_HEAP_ARENAS sets of the size classes; a thread allocates
+ *   from the set its stack's address picks, so threads rarely share a class's cache
+ *   lines, and frees a block into the class it came from. Each class has one spin lock
+ *   (spin.h), the large regions one more; heaps that are not thread-safe have one set
+ *   and take no lock.
  * - Empty slabs: one per class stays (so a hot class does not map and unmap at every
  *   block), a second one is given back at once.
  */
@@ -36,6 +39,8 @@
 #define HM_HEAP_SLAB_SIZE  ((size_t)64 * 1024) /* also the granule of the radix map */
 #define HM_HEAP_SMALL_MAX  ((size_t)4096)      /* larger blocks get a region each */
 #define HM_HEAP_CLASSES    28
+#define HM_HEAP_ARENAS     8                   /* sets of classes, picked by thread */
+#define HM_HEAP_SETS       (HM_HEAP_ARENAS * HM_HEAP_CLASSES)
 #define HM_HEAP_ALIGNMENT  16
 #define HM_HEAP_KEEP_EMPTY 1                   /* empty slabs kept per class */
 
@@ -54,7 +59,7 @@ typedef struct hm_heap_provider {
    at any moment without a lock (mallocBytes): one counter per size class and one for the
    large blocks, each written only under the lock of what it counts (a plain load and
    store, no locked instruction), each in a cache line of its own. */
-#define HM_HEAP_COUNTERS (HM_HEAP_CLASSES + 1)
+#define HM_HEAP_COUNTERS (HM_HEAP_SETS + 1)
 typedef struct hm_heap_counter {
     _Atomic(uint64_t) bytes;
     char              pad[64 - sizeof(uint64_t)];
@@ -110,6 +115,9 @@ size_t hm_heap_destroy(hm_heap *heap);
 hm_heap_status hm_heap_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block);
 /* *size: the bytes the block was requested with (on HM_HEAP_OK). */
 hm_heap_status hm_heap_free(hm_heap *heap, void *block, size_t *size);
+/* Gives back every empty slab the classes keep (the hysteresis' reserve, at most one
+   per class of each arena), for when memory is short. Returns the bytes given back. */
+size_t hm_heap_trim(hm_heap *heap);
 /* Whether block is a live block of this heap (no side effects). */
 bool hm_heap_owns(hm_heap *heap, const void *block, size_t *size);
 

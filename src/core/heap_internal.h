@@ -86,7 +86,7 @@ typedef struct heap_region {
 
 struct hm_heap {
     hm_heap_config    config;
-    heap_class_slot   classes[HM_HEAP_CLASSES];
+    heap_class_slot   classes[HM_HEAP_SETS]; /* arena a's class c at a * HM_HEAP_CLASSES + c */
     hm_spin           region_lock;
     heap_region      *regions;
     heap_region      *spare_regions;
@@ -106,7 +106,19 @@ static inline void heap_count(hm_heap *heap, unsigned i, uint64_t delta)
     atomic_store_explicit(bytes, atomic_load_explicit(bytes, memory_order_relaxed) + delta, memory_order_relaxed);
 }
 
-#define REGION_COUNTER HM_HEAP_CLASSES
+#define REGION_COUNTER HM_HEAP_SETS
+
+/* The calling thread's arena: its stack's address, hashed (threads' stacks lie a
+   megabyte or more apart; a thread's own stays within one megabyte-aligned stretch
+   for all but a few calls, and any arena is correct: only sharing costs). */
+static inline unsigned heap_arena(const hm_heap *heap)
+{
+    unsigned char here;
+
+    if (!heap->config.threadsafe)
+        return 0;
+    return (unsigned)((((uint64_t)(uintptr_t)&here >> 20) * 0x9E3779B97F4A7C15ULL) >> 61);
+}
 
 static inline void heap_lock(const hm_heap *heap, hm_spin *lock)
 {

@@ -1,6 +1,6 @@
 /*
  * The heap's leak report and figures (heap.h). The report is one consistent snapshot:
- * every class lock and the region lock are held together while the blocks are counted
+ * every class lock of every arena and the region lock are held together while the blocks are counted
  * and copied, so a block allocated or freed meanwhile is either wholly in it or wholly
  * out, and the count always matches the copy.
  */
@@ -10,7 +10,7 @@ void hm_heap_lock_all(hm_heap *heap)
 {
     unsigned i;
 
-    for (i = 0; i < HM_HEAP_CLASSES; i++)
+    for (i = 0; i < HM_HEAP_SETS; i++)
         heap_lock(heap, &heap->classes[i].c.lock);
     heap_lock(heap, &heap->region_lock);
 }
@@ -20,7 +20,7 @@ void hm_heap_unlock_all(hm_heap *heap)
     unsigned i;
 
     heap_unlock(heap, &heap->region_lock);
-    for (i = HM_HEAP_CLASSES; i-- > 0;)
+    for (i = HM_HEAP_SETS; i-- > 0;)
         heap_unlock(heap, &heap->classes[i].c.lock);
 }
 
@@ -29,7 +29,7 @@ size_t hm_heap_block_count(const hm_heap *heap)
     size_t count = (size_t)heap->region_count;
     unsigned i;
 
-    for (i = 0; i < HM_HEAP_CLASSES; i++)
+    for (i = 0; i < HM_HEAP_SETS; i++)
         count += (size_t)heap->classes[i].c.live_blocks;
     return count;
 }
@@ -40,7 +40,7 @@ size_t hm_heap_copy_blocks(const hm_heap *heap, hm_heap_block *out)
     size_t n = 0;
     unsigned i;
 
-    for (i = 0; i < HM_HEAP_CLASSES; i++) {
+    for (i = 0; i < HM_HEAP_SETS; i++) {
         const heap_class *cls = &heap->classes[i].c;
         const heap_slab *s;
 
@@ -79,7 +79,7 @@ void hm_heap_get_stats(const hm_heap *heap, hm_heap_stats *stats)
     stats->live_blocks = heap->region_count;
     stats->rounded_bytes = 0;
     stats->slabs = 0;
-    for (i = 0; i < HM_HEAP_CLASSES; i++) {
+    for (i = 0; i < HM_HEAP_SETS; i++) {
         const heap_class *cls = &heap->classes[i].c;
 
         stats->live_blocks += cls->live_blocks;
