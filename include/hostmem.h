@@ -155,6 +155,9 @@ typedef struct HOSTMEM_STATS {
     DWORD     limitSource;         /* HOSTMEM_LIMIT_SOURCE: where commitLimit came from */
     /* --- notifications and the trace (docs/notifications.md, docs/trace-delivery.md) --- */
     ULONGLONG traceRowsDropped;    /* trace rows dropped rather than wait for the trace's lock */
+    /* --- the IHostMalloc heaps (docs/heap.md) --- */
+    ULONGLONG mallocCommittedBytes; /* now, committed by the IHostMalloc heaps (slabs and large
+                                       blocks); inside commitLimit with committedBytes */
 } HOSTMEM_STATS;
 
 typedef enum HOSTMEM_LIMIT_SOURCE {
@@ -169,6 +172,8 @@ typedef enum HOSTMEM_LIMIT_SOURCE {
 #define HOSTMEM_STATS_V1_SIZE (offsetof(HOSTMEM_STATS, notifications) + 3 * sizeof(ULONGLONG))
 
 /* manager: the IHostMemoryManager or the IHostControl that owns it. Lock-free.
+   committedBytes + mallocCommittedBytes is what counts against commitLimit;
+   peakCommittedBytes is the peak of that sum.
    cbSize: any size from HOSTMEM_STATS_V1_SIZE to sizeof(HOSTMEM_STATS); only the
    fields that fit whole are written, so a caller built against an older header keeps
    working. S_OK; E_POINTER for NULL arguments; E_INVALIDARG for a cbSize outside that

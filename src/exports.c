@@ -59,15 +59,21 @@ HRESULT WINAPI HostMemCreateHostControl(const HOSTMEM_CONFIG *config, IHostContr
 /* Every field of the current HOSTMEM_STATS, read from the manager's books. */
 void hm_exports_read_stats(struct memory_manager *manager, HOSTMEM_STATS *stats)
 {
+    uint64_t charge;
     int i;
 
-    /* Committed before peak, and peak never below it: committed never reads above peak. */
-    stats->committedBytes = hm_ledger_committed_bytes(manager->ledger);
+    /* The charge covers the CLR's VirtualAlloc commits and the heaps' pages; the heaps'
+       share is counted apart. While a heap maps or unmaps a slab the two may disagree by
+       that slab for an instant; a quiet manager's figures are exact. Committed before
+       peak, and peak (of the whole charge) never below it. */
+    stats->mallocCommittedBytes = atomic_load_explicit(&manager->malloc_committed, memory_order_relaxed);
+    charge = hm_ledger_committed_bytes(manager->ledger);
+    stats->committedBytes = charge > stats->mallocCommittedBytes ? charge - stats->mallocCommittedBytes : 0;
     stats->peakCommittedBytes = hm_ledger_peak_committed_bytes(manager->ledger);
-    if (stats->peakCommittedBytes < stats->committedBytes)
-        stats->peakCommittedBytes = stats->committedBytes;
+    if (stats->peakCommittedBytes < charge)
+        stats->peakCommittedBytes = charge;
     stats->reservedBytes = hm_ledger_reserved_bytes(manager->ledger);
-    stats->mallocBytes = atomic_load_explicit(&manager->malloc_bytes, memory_order_relaxed);
+    stats->mallocBytes = hm_malloc_memory_bytes(manager);
     stats->mappedBytes = atomic_load_explicit(&manager->mapped_bytes, memory_order_relaxed);
     for (i = 0; i < 3; i++) {
         stats->failures[i] = atomic_load_explicit(&manager->failures[i], memory_order_relaxed);
@@ -114,6 +120,7 @@ HRESULT WINAPI HostMemGetStats(IUnknown *object, HOSTMEM_STATS *stats)
     CUT(clrDisabled);
     CUT(limitSource);
     CUT(traceRowsDropped);
+    CUT(mallocCommittedBytes);
 #undef CUT
     memcpy((char *)stats + sizeof(stats->cbSize), (const char *)&all + sizeof(all.cbSize),
            fit - sizeof(stats->cbSize));

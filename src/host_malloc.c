@@ -1,22 +1,37 @@
 /*
- * IHostMalloc: the CLR's internal heap, one private Win32 heap per object, with a
- * table of live blocks so that a foreign pointer is refused without being touched and
- * outstanding blocks can be listed (the leak report).
+ * IHostMalloc: the CLR's internal heap (its new, EEHeapAlloc), on hostmem's own
+ * allocator (src/core/heap.h, docs/heap.md).
+ *
+ * Each object has:
+ * - a heap whose slabs and large blocks come from the manager's booked VirtualAlloc
+ *   path (hm_malloc_memory_map): they count against commitLimit, GetMemoryLoad and the
+ *   water marks, and an Alloc that would pass the limit takes the same path as a
+ *   VirtualAlloc: the level's headroom, the wait and one retry for the critical
+ *   levels, then the policy (E_OUTOFMEMORY or E_FAIL and the escalation callback);
+ * - a private Win32 heap for the allocator's bookkeeping (slab records, the address
+ *   map), serialized only when the object is MALLOC_THREADSAFE, and never executable:
+ *   MALLOC_EXECUTABLE makes the CLR's blocks executable, nothing else.
+ * A Free never touches the pointer; a pointer that is not a live block of this object
+ * is refused with HOST_E_INVALIDOPERATION and nothing changes.
  */
 #include "host_malloc.h"
 
 #include "exports.h"
 #include "memory_manager.h"
+
+#include "core/heap.h"
 #include "os.h"
 
 struct host_malloc {
     IHostMalloc            IHostMalloc_iface;
     LONG                   ref;
-    struct memory_manager *manager;  /* holds a reference: our memory lives in its heap */
-    HANDLE                 heap;     /* the CLR's blocks */
+    struct memory_manager *manager;  /* holds a reference: the books are its */
+    HANDLE                 books;    /* the allocator's bookkeeping */
+    hm_heap               *heap;     /* the CLR's blocks */
     DWORD                  malloc_type;
-    hm_lock                lock;     /* blocks */
-    hm_block_table         blocks;
+    DWORD                  protect;  /* of every slab and large block */
+    SIZE_T                 max_request; /* the manager's, read on every Alloc */
+    hm_heap_counter       *counters; /* the heap's mallocBytes, the manager's memory */
     hm_list_entry          entry;    /* in the manager's list */
     hm_trace              *trace;    /* the manager's; NULL when tracing is off */
 };
@@ -27,6 +42,33 @@ static inline struct host_malloc *impl_from_IHostMalloc(IHostMalloc *iface)
 {
     return CONTAINING_RECORD(iface, struct host_malloc, IHostMalloc_iface);
 }
+
+/* --- what the allocator runs on --- */
+
+static void *books_alloc(void *context, size_t bytes)
+{
+    return hm_os.HeapAlloc((HANDLE)context, 0, bytes);
+}
+
+static void books_free(void *context, void *block)
+{
+    if (block)
+        hm_os.HeapFree((HANDLE)context, 0, block);
+}
+
+static void *heap_map(void *context, size_t bytes, int level)
+{
+    struct host_malloc *malloc = context;
+    return hm_malloc_memory_map(malloc->manager, bytes, malloc->protect, (EMemoryCriticalLevel)level);
+}
+
+static bool heap_unmap(void *context, void *base, size_t bytes)
+{
+    struct host_malloc *malloc = context;
+    return hm_malloc_memory_unmap(malloc->manager, base, bytes) != FALSE;
+}
+
+/* --- IUnknown --- */
 
 static HRESULT WINAPI host_malloc_QueryInterface(IHostMalloc *iface, REFIID riid, void **ppv)
 {
@@ -58,50 +100,49 @@ static ULONG WINAPI host_malloc_Release(IHostMalloc *iface)
         struct memory_manager *manager = malloc->manager;
 
         hm_manager_remove_malloc(manager, &malloc->entry);
-        /* Destroying the heap frees every block the CLR did not free. */
-        hm_os.HeapDestroy(malloc->heap);
-        hm_manager_count_malloc(manager, (SIZE_T)malloc->blocks.bytes, FALSE);
-        hm_blocks_destroy(&malloc->blocks);
-        hm_lock_destroy(&malloc->lock);
+        /* Nobody can use the object any more: every block the CLR did not free goes
+           with the heap, and off the books. */
+        hm_heap_destroy(malloc->heap);
+        hm_malloc_memory_release_counters(manager, malloc->counters);
+        hm_os.HeapDestroy(malloc->books);
         hm_manager_heap_free(manager, malloc);
         IHostMemoryManager_Release(hm_manager_iface(manager));
     }
     return (ULONG)ref;
 }
 
-static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCriticalLevel level, char *file,
-                        int line, const char *method, void **mem)
+/* --- Alloc, DebugAlloc, Free --- */
+
+/* What the heap will ask the manager for when it needs memory for a block of size. */
+static SIZE_T mapping_for(const struct host_malloc *malloc, SIZE_T size)
 {
-    hm_block block;
-    void *p;
+    SIZE_T page = (malloc->manager)->page_size;
+    return size <= HM_HEAP_SMALL_MAX ? HM_HEAP_SLAB_SIZE : (size + page - 1) & ~(page - 1);
+}
+
+static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCriticalLevel level, char *file, int line,
+                        const char *method, void **mem)
+{
+    hm_heap_status status;
 
     if (!mem)
         return E_POINTER;
     *mem = NULL;
-    if (!hm_level_is_valid((uint32_t)level) || size > malloc->manager->max_request) {
+    if (!hm_level_is_valid((uint32_t)level) || size > malloc->max_request) {
         SetLastError(ERROR_INVALID_PARAMETER);
         return E_INVALIDARG;
     }
-    /* HeapAlloc does not set a last error when it fails: no memory is its only cause. */
-    if (!(p = hm_os.HeapAlloc(malloc->heap, 0, size)) && hm_limit_wait_for_memory(malloc->manager, level, size))
-        p = hm_os.HeapAlloc(malloc->heap, 0, size);
-    if (!p)
-        return hm_limit_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);
-
-    block.address = p;
-    block.size = size;
-    block.file = file;
-    block.line = line;
-    hm_lock_acquire(&malloc->lock);
-    if (!hm_blocks_reserve(&malloc->blocks)) {
-        hm_lock_release(&malloc->lock);
-        hm_os.HeapFree(malloc->heap, 0, p);
-        return hm_limit_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);
+    status = hm_heap_alloc(malloc->heap, size, (int)level, file, line, mem);
+    if (status == HM_HEAP_NO_MEMORY) {
+        /* The empty slabs the classes keep go first: under a limit they may be exactly
+           the room this request needs (the wait below then ends at once). */
+        hm_heap_trim(malloc->heap);
+        if (hm_limit_wait_for_memory(malloc->manager, level, mapping_for(malloc, size)))
+            status = hm_heap_alloc(malloc->heap, size, (int)level, file, line, mem);
     }
-    hm_blocks_insert(&malloc->blocks, &block);
-    hm_lock_release(&malloc->lock);
-    hm_manager_count_malloc(malloc->manager, size, TRUE);
-    *mem = p;
+    /* The limit, the OS or the bookkeeping: no memory is the only cause. */
+    if (status != HM_HEAP_OK)
+        return hm_limit_out_of_memory(malloc->manager, level, size, ERROR_NOT_ENOUGH_MEMORY, method);
     return S_OK;
 }
 
@@ -136,29 +177,23 @@ static HRESULT WINAPI host_malloc_DebugAlloc(IHostMalloc *iface, SIZE_T size, EM
 
 static HRESULT release_block(struct host_malloc *malloc, void *mem)
 {
-    hm_block block;
-    BOOL found;
+    size_t size = 0;
+    DWORD error;
 
     /* The CLR frees NULL routinely (docs/clr-contract.md, "How the CLR reads each answer"). */
     if (!mem)
         return S_OK;
-    hm_lock_acquire(&malloc->lock);
-    found = hm_blocks_remove(&malloc->blocks, mem, &block);
-    hm_lock_release(&malloc->lock);
-    if (!found)
-        return HOST_E_INVALIDOPERATION;
-
-    if (!hm_os.HeapFree(malloc->heap, 0, mem)) {
-        DWORD error = GetLastError();
-        /* The block is still the CLR's: keep it on the books. Removing it left room. */
-        hm_lock_acquire(&malloc->lock);
-        hm_blocks_insert(&malloc->blocks, &block);
-        hm_lock_release(&malloc->lock);
+    switch (hm_heap_free(malloc->heap, mem, &size)) {
+    case HM_HEAP_OK:
+        return S_OK;
+    case HM_HEAP_OS_REFUSED:
+        /* A large block whose memory the OS would not take back: still the CLR's. */
+        error = GetLastError();
         SetLastError(error);
         return hm_win32_error_to_hresult(error);
+    default:
+        return HOST_E_INVALIDOPERATION;
     }
-    hm_manager_count_malloc(malloc->manager, block.size, FALSE);
-    return S_OK;
 }
 
 static HRESULT WINAPI host_malloc_Free(IHostMalloc *iface, void *mem)
@@ -186,16 +221,12 @@ static const IHostMallocVtbl host_malloc_vtbl = {
 HRESULT hm_host_malloc_create(struct memory_manager *manager, DWORD malloc_type, IHostMalloc **result)
 {
     struct host_malloc *malloc;
-    DWORD options = 0;
-
-    if (!(malloc_type & MALLOC_THREADSAFE))
-        options |= HEAP_NO_SERIALIZE;
-    if (malloc_type & MALLOC_EXECUTABLE)
-        options |= HEAP_CREATE_ENABLE_EXECUTE;
+    hm_heap_config config;
 
     if (!(malloc = hm_manager_heap_alloc(manager, sizeof(*malloc))))
         return E_OUTOFMEMORY;
-    if (!(malloc->heap = hm_os.HeapCreate(options, 0, 0))) {
+    /* The bookkeeping is touched from every thread only when the CLR may do so. */
+    if (!(malloc->books = hm_os.HeapCreate((malloc_type & MALLOC_THREADSAFE) ? 0 : HEAP_NO_SERIALIZE, 0, 0))) {
         hm_manager_heap_free(manager, malloc);
         return E_OUTOFMEMORY;
     }
@@ -203,23 +234,47 @@ HRESULT hm_host_malloc_create(struct memory_manager *manager, DWORD malloc_type,
     malloc->ref = 1;
     malloc->manager = manager;
     malloc->malloc_type = malloc_type;
+    malloc->protect = (malloc_type & MALLOC_EXECUTABLE) ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE;
     malloc->trace = manager->trace;
-    hm_lock_init(&malloc->lock);
-    hm_blocks_init(&malloc->blocks, &manager->allocator);
+    malloc->max_request = manager->max_request;
+    config.allocator.alloc = books_alloc;
+    config.allocator.free = books_free;
+    config.allocator.context = malloc->books;
+    config.provider.map = heap_map;
+    config.provider.unmap = heap_unmap;
+    config.provider.context = malloc;
+    config.page_size = (manager)->page_size;
+    config.threadsafe = (malloc_type & MALLOC_THREADSAFE) != 0;
+    if (!(config.counters = malloc->counters = hm_malloc_memory_acquire_counters(manager))) {
+        hm_os.HeapDestroy(malloc->books);
+        hm_manager_heap_free(manager, malloc);
+        return E_OUTOFMEMORY;
+    }
+    if (!(malloc->heap = hm_heap_create(&config))) {
+        hm_malloc_memory_release_counters(manager, malloc->counters);
+        hm_os.HeapDestroy(malloc->books);
+        hm_manager_heap_free(manager, malloc);
+        return E_OUTOFMEMORY;
+    }
     IHostMemoryManager_AddRef(hm_manager_iface(manager));
     hm_manager_add_malloc(manager, &malloc->entry);
     *result = &malloc->IHostMalloc_iface;
     return S_OK;
 }
 
+/* For the benchmark: the private heap that holds this object's bookkeeping. */
 /* --- the leak report --- */
 
-/* Under the list lock and each malloc's lock; the snapshot is made on the manager's
-   heap and the callback runs after every lock is dropped. */
-static HRESULT snapshot_blocks(struct memory_manager *manager, struct host_malloc *only, hm_block **blocks,
+/* One consistent snapshot of every listed malloc: the list lock keeps the mallocs
+   alive and every heap of theirs is stopped at once while the blocks are counted and
+   copied, so a block allocated or freed meanwhile is wholly in or wholly out. The copy
+   is made on the manager's heap, which no heap lock ever waits for; the callback runs
+   after every lock is dropped. */
+static HRESULT snapshot_blocks(struct memory_manager *manager, struct host_malloc *only, hm_heap_block **blocks,
                                size_t *count)
 {
     hm_list_entry *head = hm_manager_lock_mallocs(manager), *entry;
+    HRESULT hr = S_OK;
     size_t total = 0, n = 0;
 
     *blocks = NULL;
@@ -228,34 +283,29 @@ static HRESULT snapshot_blocks(struct memory_manager *manager, struct host_mallo
         struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
         if (only && malloc != only)
             continue;
-        hm_lock_acquire(&malloc->lock);
-        total += malloc->blocks.count;
-        hm_lock_release(&malloc->lock);
+        hm_heap_lock_all(malloc->heap);
+        total += hm_heap_block_count(malloc->heap);
     }
-    if (total && !(*blocks = hm_manager_heap_alloc(manager, total * sizeof(hm_block)))) {
-        hm_manager_unlock_mallocs(manager);
-        return E_OUTOFMEMORY;
-    }
+    if (total && !(*blocks = hm_manager_heap_alloc(manager, total * sizeof(hm_heap_block))))
+        hr = E_OUTOFMEMORY;
     for (entry = head->next; entry != head; entry = entry->next) {
         struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
         if (only && malloc != only)
             continue;
-        hm_lock_acquire(&malloc->lock);
-        /* Blocks allocated since the count are left for the next report. */
-        if (malloc->blocks.count <= total - n)
-            n += hm_blocks_snapshot(&malloc->blocks, *blocks + n);
-        hm_lock_release(&malloc->lock);
+        if (*blocks)
+            n += hm_heap_copy_blocks(malloc->heap, *blocks + n);
+        hm_heap_unlock_all(malloc->heap);
     }
     hm_manager_unlock_mallocs(manager);
     *count = n;
-    return S_OK;
+    return hr;
 }
 
 HRESULT WINAPI HostMemEnumMallocBlocks(IUnknown *object, HOSTMEM_BLOCK_CALLBACK callback, void *context)
 {
     struct memory_manager *manager;
     struct host_malloc *only = NULL;
-    hm_block *blocks;
+    hm_heap_block *blocks;
     size_t count, i;
     HRESULT hr;
 
@@ -275,8 +325,7 @@ HRESULT WINAPI HostMemEnumMallocBlocks(IUnknown *object, HOSTMEM_BLOCK_CALLBACK 
             HOSTMEM_BLOCK_INFO info;
 
             info.cbSize = sizeof(info);
-            /* blocks is NULL only when count is 0 (snapshot_blocks never lists more
-               than it counted), which the analyzer cannot see. */
+            /* blocks is NULL only when count is 0, which the analyzer cannot see. */
             info.address = blocks[i].address; /* NOLINT(clang-analyzer-core.NullDereference) */
             info.size = blocks[i].size;
             info.file = blocks[i].file;

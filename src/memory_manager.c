@@ -27,8 +27,11 @@ static inline struct memory_manager *impl_from_IHostMemoryManager(IHostMemoryMan
 BOOL hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait)
 {
     DWORD error = GetLastError();
+    /* The committed column is the charge the limit sees: the CLR's VirtualAlloc commits
+       and its IHostMalloc heaps' pages (committedBytes + mallocCommittedBytes), so a
+       replay of the trace under another limit starts from what this one enforced. */
     BOOL written = hm_trace_write(manager->trace, row, hm_ledger_committed_bytes(manager->ledger),
-                                  atomic_load_explicit(&manager->malloc_bytes, memory_order_relaxed), wait);
+                                  hm_malloc_memory_bytes(manager), wait);
 
     /* The CLR may be finished after an E_FAIL, and the host's escalation callback may
        end the process: the row is in the file before the callback runs. */
@@ -63,14 +66,6 @@ static void allocator_free(void *context, void *block)
 {
     if (block)
         hm_os.HeapFree((HANDLE)context, 0, block);
-}
-
-void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated)
-{
-    if (allocated)
-        atomic_fetch_add_explicit(&manager->malloc_bytes, bytes, memory_order_relaxed);
-    else
-        atomic_fetch_sub_explicit(&manager->malloc_bytes, bytes, memory_order_relaxed);
 }
 
 /* --- IUnknown --- */

@@ -19,6 +19,7 @@
 
 #include "block_table.h"
 #include "budget.h"
+#include "core/heap.h"
 #include "config.h"
 #include "governance.h"
 #include "ledger.h"
@@ -51,7 +52,9 @@ struct memory_manager {
     hm_notifier        notifier;
     _Atomic(uint64_t)  freed_epoch; /* moves whenever commit falls; a retry waits for it */
     _Atomic(uint64_t)  mapped_bytes;
-    _Atomic(uint64_t)  malloc_bytes;
+    struct malloc_counters *_Atomic counters; /* every IHostMalloc's mallocBytes (malloc_memory.c) */
+    struct malloc_counters *spare_counters;   /* under lock */
+    _Atomic(uint64_t)  malloc_committed; /* the IHostMalloc heaps' share of the ledger's charge */
     _Atomic(uint64_t)  failures[3];
     _Atomic(uint64_t)  escalations;
     _Atomic(uint64_t)  notifications[3];
@@ -70,8 +73,6 @@ struct memory_manager *hm_manager_from_iface(IUnknown *object);
 /* Allocations on the manager's private bookkeeping heap (NULL when it is exhausted). */
 void *hm_manager_heap_alloc(struct memory_manager *manager, SIZE_T bytes);
 void  hm_manager_heap_free(struct memory_manager *manager, void *block);
-/* IHostMalloc blocks coming and going, for HOSTMEM_STATS.mallocBytes. */
-void hm_manager_count_malloc(struct memory_manager *manager, SIZE_T bytes, BOOL allocated);
 /* The manager's list of live IHostMalloc objects, for the leak report. */
 void hm_manager_add_malloc(struct memory_manager *manager, hm_list_entry *entry);
 void hm_manager_remove_malloc(struct memory_manager *manager, hm_list_entry *entry);
@@ -132,6 +133,22 @@ void hm_limit_escalate(struct memory_manager *manager, EMemoryCriticalLevel leve
                        const char *method);
 /* IHostMemoryManager::GetMemoryLoad: relative to the limit when one is set. */
 HRESULT hm_limit_memory_load(struct memory_manager *manager, DWORD *load, SIZE_T *available);
+
+/* --- malloc_memory.c: the IHostMalloc heaps' pages and counters --- */
+
+/* Reserves and commits `bytes` with `protect` for a heap, charged against the limit at
+   `level` before the OS is asked. NULL when the charge does not fit or the OS refuses
+   (no policy is applied: the caller may wait and retry, then calls
+   hm_limit_out_of_memory). */
+void *hm_malloc_memory_map(struct memory_manager *manager, SIZE_T bytes, DWORD protect, EMemoryCriticalLevel level);
+/* FALSE, with the OS's last error, when the OS refused: still mapped and booked. */
+BOOL hm_malloc_memory_unmap(struct memory_manager *manager, void *base, SIZE_T bytes);
+/* Zeroed counters (HM_HEAP_COUNTERS of them) for a new heap; NULL when out of memory.
+   Released, zeroed again, once the heap is destroyed. */
+hm_heap_counter *hm_malloc_memory_acquire_counters(struct memory_manager *manager);
+void hm_malloc_memory_release_counters(struct memory_manager *manager, hm_heap_counter *counters);
+/* HOSTMEM_STATS.mallocBytes: every heap's counters summed, without a lock. */
+uint64_t hm_malloc_memory_bytes(struct memory_manager *manager);
 
 /* --- views.c: the mapped views the CLR reports (Needs/Acquired/Released-
    VirtualAddressSpace), against addressSpaceLimit --- */

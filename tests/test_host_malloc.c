@@ -26,6 +26,16 @@ static ULONG ref_count(IUnknown *object)
     return IUnknown_Release(object);
 }
 
+static HOSTMEM_STATS stats_of(IHostMemoryManager *manager)
+{
+    HOSTMEM_STATS stats;
+
+    memset(&stats, 0, sizeof(stats));
+    stats.cbSize = sizeof(stats);
+    assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
+    return stats;
+}
+
 /* Every heap hostmem created has been destroyed. */
 static void assert_no_heap_left(void)
 {
@@ -244,18 +254,21 @@ static DWORD heap_options_for(DWORD malloc_type)
     return captured_options;
 }
 
+/* The private heap is the allocator's bookkeeping (the blocks are on slabs of their
+   own): serialized only for MALLOC_THREADSAFE, and never executable, since
+   MALLOC_EXECUTABLE is about the CLR's blocks (create_malloc_executable_*). */
 static void create_malloc_without_threadsafe_uses_heap_no_serialize(void **state)
 {
     (void)state;
     assert_int_equal(heap_options_for(0), HEAP_NO_SERIALIZE);
-    assert_int_equal(heap_options_for(MALLOC_EXECUTABLE), HEAP_NO_SERIALIZE | HEAP_CREATE_ENABLE_EXECUTE);
+    assert_int_equal(heap_options_for(MALLOC_EXECUTABLE), HEAP_NO_SERIALIZE);
 }
 
 static void create_malloc_threadsafe_heap_is_serialized(void **state)
 {
     (void)state;
     assert_int_equal(heap_options_for(MALLOC_THREADSAFE), 0);
-    assert_int_equal(heap_options_for(MALLOC_THREADSAFE | MALLOC_EXECUTABLE), HEAP_CREATE_ENABLE_EXECUTE);
+    assert_int_equal(heap_options_for(MALLOC_THREADSAFE | MALLOC_EXECUTABLE), 0);
 }
 
 static DWORD protection_of_block(DWORD malloc_type)
@@ -588,15 +601,18 @@ static void alloc_block_table_failure_returns_policy_error_and_frees_the_block(v
     reset_escalation();
     manager = new_manager(&config);
     malloc = new_malloc(manager, MALLOC_THREADSAFE);
-    /* A fresh malloc's first Alloc: HeapAlloc of the block, then of the block table. */
-    frees = os_call_count(OS_HEAP_FREE);
-    fault_once(OS_HEAP_ALLOC, 1, 0);
+    /* A fresh malloc's first Alloc: HeapAlloc of the slab's record, VirtualAlloc of the
+       slab, then HeapAlloc of the address map's node. Failing the node (in the first
+       try and in the retry, which reuses the record) gives the slab back each time. */
+    frees = os_call_count(OS_VIRTUAL_FREE);
+    fault_repeat(OS_HEAP_ALLOC, 1, 2, 0);
     assert_int_equal(IHostMalloc_Alloc(malloc, 32, eProcessCritical, &p), E_FAIL);
     assert_null(p);
     assert_int_equal(GetLastError(), ERROR_NOT_ENOUGH_MEMORY);
     assert_int_equal(escalation.calls, 1);
     assert_string_equal(escalation.info.method, "Alloc");
-    assert_int_equal(os_call_count(OS_HEAP_FREE) - frees, 1); /* the block went back */
+    assert_int_equal(os_call_count(OS_VIRTUAL_FREE) - frees, 2); /* the slab went back */
+    assert_int_equal(stats_of(manager).mallocCommittedBytes, 0);
     assert_int_equal(enum_blocks((IUnknown *)malloc, &seen), 0);
     /* And the malloc still works. */
     assert_int_equal(IHostMalloc_Alloc(malloc, 32, eProcessCritical, &p), S_OK);
@@ -678,9 +694,11 @@ static void free_of_own_block_returns_s_ok_and_unlists_it(void **state)
 
     assert_int_equal(IHostMalloc_Alloc(malloc, 10, eTaskCritical, &a), S_OK);
     assert_int_equal(IHostMalloc_Alloc(malloc, 20, eTaskCritical, &b), S_OK);
-    frees = os_call_count(OS_HEAP_FREE);
+    /* The block goes back to its slab, which stays for the next block of its class:
+       no call to the OS at all. */
+    frees = os_total_calls();
     assert_int_equal(IHostMalloc_Free(malloc, a), S_OK);
-    assert_int_equal(os_call_count(OS_HEAP_FREE) - frees, 1);
+    assert_int_equal(os_total_calls() - frees, 0);
     assert_int_equal(enum_blocks((IUnknown *)malloc, &seen), 1);
     assert_ptr_equal(seen.block[0].address, b);
     assert_int_equal(IHostMalloc_Free(malloc, b), S_OK);
@@ -832,20 +850,22 @@ static void free_heap_failure_keeps_the_block_listed_and_freeable_later(void **s
     void *p = NULL;
     (void)state;
 
-    assert_int_equal(IHostMalloc_DebugAlloc(malloc, 123, eTaskCritical, (char *)"keep.c", 9, &p), S_OK);
-    fault_once(OS_HEAP_FREE, 0, ERROR_INVALID_HANDLE);
+    /* A large block: its Free gives its region back to the OS at once (a small block's
+       Free makes no OS call to fail). */
+    assert_int_equal(IHostMalloc_DebugAlloc(malloc, 123 * 1024, eTaskCritical, (char *)"keep.c", 9, &p), S_OK);
+    fault_once(OS_VIRTUAL_FREE, 0, ERROR_INVALID_HANDLE);
     assert_int_equal(IHostMalloc_Free(malloc, p), HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
     assert_int_equal(GetLastError(), ERROR_INVALID_HANDLE);
     /* Still on the books, with its details, through the malloc and through the manager. */
     assert_int_equal(enum_blocks((IUnknown *)malloc, &seen), 1);
     info = find_seen(&seen, p);
     assert_non_null(info);
-    assert_int_equal(info->size, 123);
+    assert_int_equal(info->size, 123 * 1024);
     assert_string_equal(info->file, "keep.c");
     assert_int_equal(info->line, 9);
     assert_int_equal(enum_blocks((IUnknown *)manager, &seen), 1);
     /* A failure that leaves no error code is still a failure. */
-    fault_once(OS_HEAP_FREE, 0, 0);
+    fault_once(OS_VIRTUAL_FREE, 0, 0);
     assert_true(FAILED(IHostMalloc_Free(malloc, p)));
     assert_int_equal(enum_blocks((IUnknown *)malloc, &seen), 1);
     /* And the next Free succeeds. */

@@ -89,10 +89,17 @@ static const char *record(void)
     return trace;
 }
 
+/* The IHostMalloc heap is inside the limit (docs/heap.md), and which of its arenas a
+   block lands in follows the calling thread's stack, so its slabs are not laid out the
+   same way in two processes. Under the same limit the replay reproduces exactly what
+   does not hinge on that layout (the levels that never failed, escalations, nothing
+   skipped), and the rest as the same kind of run: task-level refusals in both, each
+   peak inside the limit and its headroom (docs/observing.md, "What a replay
+   reproduces"). */
 static void the_same_limit_reproduces_the_recorded_totals(void **state)
 {
-    static const char *const labels[] = { "failures at eTaskCritical", "failures at eAppDomainCritical",
-                                          "failures at eProcessCritical", "escalations (E_FAIL)", "peak committed" };
+    static const char *const exact[] = { "failures at eAppDomainCritical", "failures at eProcessCritical",
+                                         "escalations (E_FAIL)" };
     char arguments[256];
     double recorded, replayed, failures = 0;
     unsigned i;
@@ -100,12 +107,16 @@ static void the_same_limit_reproduces_the_recorded_totals(void **state)
 
     snprintf(arguments, sizeof(arguments), "--from %s --fast", record());
     assert_int_equal(run("hostmem-replay.exe", arguments, output, sizeof(output)), 0);
-    for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
-        two_numbers(output, labels[i], &recorded, &replayed);
+    for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+        two_numbers(output, exact[i], &recorded, &replayed);
         assert_true(recorded == replayed);
-        if (i < 3)
-            failures += recorded;
     }
+    two_numbers(output, "failures at eTaskCritical", &recorded, &replayed);
+    assert_true(recorded > 0 && replayed > 0);
+    failures = recorded;
+    two_numbers(output, "peak committed", &recorded, &replayed);
+    assert_true(recorded <= 24 * 1.1 && replayed <= 24 * 1.1);
+    assert_true(recorded >= 24 * 0.9 && replayed >= 24 * 0.9);
     two_numbers(output, "commit limit", &recorded, &replayed);
     assert_true(recorded == 24 && replayed == 24);
     assert_true(failures > 0); /* the recording did meet its limit */

@@ -466,7 +466,7 @@ static DWORD WINAPI replay_thread(void *parameter)
         replay_call(row);
         stats.cbSize = sizeof(stats);
         HostMemGetStats((IUnknown *)r.manager, &stats);
-        r.replayed_committed[i] = stats.committedBytes;
+        r.replayed_committed[i] = stats.committedBytes + stats.mallocCommittedBytes; /* as the trace's column */
 
         AcquireSRWLockExclusive(&r.lock);
         r.turn = i + 1; /* every row belongs to one of the threads: its owner goes next */

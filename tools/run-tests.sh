@@ -35,7 +35,7 @@ JOBS="${HOSTMEM_JOBS:-2}"
 log() { echo "[hostmem] $*" >&2; }
 
 # Setup failures are fatal: nothing below can run without the tools.
-"$ROOT/tools/setup.sh" deps cmocka wineprefix || { log "setup failed; no tests run"; exit 1; }
+"$ROOT/tools/setup.sh" deps cmocka mimalloc wineprefix || { log "setup failed; no tests run"; exit 1; }
 
 # Wine starts its server with no persistence: it exits the moment the last test
 # process does, and a test starting just then dies with "wine client error:

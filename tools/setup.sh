@@ -3,7 +3,7 @@
 # Idempotent: each step is skipped quickly when its result already exists.
 #
 #   tools/setup.sh                 all steps, in order
-#   tools/setup.sh STEP...         only these: deps cmocka wineprefix x86_64 i686,
+#   tools/setup.sh STEP...         only these: deps cmocka mimalloc wineprefix x86_64 i686,
 #                                  or the extra trees tools/run-tests.sh builds:
 #                                  native native_gcc coverage
 #
@@ -14,6 +14,7 @@
 #   build/_deps/cmocka-x86_64/     cmocka install prefixes (= CMOCKA_ROOT), one per target
 #   build/_deps/cmocka-i686/
 #   build/_deps/cmocka-work/       apt download, unpacked source, cmocka build
+#   build/_deps/mimalloc-x86_64/   mimalloc for the bench's comparison rows (optional; never in the DLL)
 #   build/wineprefix/              project-local Wine prefix
 #   build/x86_64/, build/i686/     the presets' CMake build trees
 #   build/native/, build/native-gcc/  the portable core on Linux, ASan+UBSan (clang
@@ -202,6 +203,54 @@ step_cmocka() {
     build_cmocka "$CMOCKA_PREFIX_I686" "$TC_I686"
 }
 
+# ------------------------------------------------------------ mimalloc ----
+# mimalloc for hostmem-bench's comparison rows (3m*) only, never linked into
+# hostmem.dll: Debian's source package, built for x86_64 Windows like cmocka.
+# Optional: when it cannot be fetched or built, the bench skips those rows and
+# says so; this step then warns and succeeds.
+MIMALLOC_PREFIX="$DEPS/mimalloc-x86_64"
+MIMALLOC_WORK="$DEPS/mimalloc-work"
+
+build_mimalloc() {
+    local apt_dir="$MIMALLOC_WORK/apt" dl="$MIMALLOC_WORK/download" dsc
+    local bdir="$MIMALLOC_WORK/build" stage="$MIMALLOC_PREFIX.tmp"
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/parts" "$dl"
+    if ! compgen -G "$dl/mimalloc_*.dsc" >/dev/null; then
+        log "downloading mimalloc Debian source package"
+        write_src_sources "$apt_dir/parts" || return 1
+        local apt_opts=(
+            -o Dir::Etc::SourceList=/dev/null
+            -o "Dir::Etc::SourceParts=$apt_dir/parts"
+            -o "Dir::State::Lists=$apt_dir/lists"
+            -o "Dir::Cache=$apt_dir/cache"
+        )
+        run_quiet mimalloc-build apt-get "${apt_opts[@]}" update \
+            || log "warning: apt-get update reported errors (continuing)"
+        (cd "$dl" && run_quiet mimalloc-build apt-get "${apt_opts[@]}" source --download-only mimalloc) || return 1
+    fi
+    dsc=$(printf "%s\n" "$dl"/mimalloc_*.dsc | sort -V | tail -n 1)
+    rm -rf "$MIMALLOC_WORK/src" "$bdir" "$stage"
+    run_quiet mimalloc-build dpkg-source -x "$dsc" "$MIMALLOC_WORK/src" || return 1
+    run_quiet mimalloc-build cmake -S "$MIMALLOC_WORK/src" -B "$bdir" \
+        -DCMAKE_TOOLCHAIN_FILE="$TC_X86_64" -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_INSTALL_PREFIX="$stage" -DMI_BUILD_SHARED=OFF -DMI_BUILD_STATIC=ON \
+        -DMI_BUILD_OBJECT=OFF -DMI_BUILD_TESTS=OFF -DMI_OVERRIDE=OFF || return 1
+    run_quiet mimalloc-build cmake --build "$bdir" -j "$JOBS" || return 1
+    run_quiet mimalloc-build cmake --install "$bdir" || return 1
+    rm -rf "$MIMALLOC_PREFIX"
+    mv "$stage" "$MIMALLOC_PREFIX"
+}
+
+step_mimalloc() {
+    if compgen -G "$MIMALLOC_PREFIX/lib/mimalloc-*/libmimalloc-static.a" >/dev/null; then
+        return 0
+    fi
+    log "building mimalloc for x86_64 Windows into $MIMALLOC_PREFIX (bench only)"
+    fresh_log mimalloc-build
+    build_mimalloc || log "warning: mimalloc could not be built; hostmem-bench skips its mimalloc rows"
+    return 0
+}
+
 # ---------------------------------------------------------- wineprefix ----
 step_wineprefix() {
     "$WINE_RUN" --init-prefix
@@ -238,7 +287,7 @@ step_release_x86_64() { build_preset release-x86_64; }
 step_release_i686()   { build_preset release-i686; }
 
 # ---------------------------------------------------------------- main ----
-ALL_STEPS=(deps cmocka wineprefix x86_64 i686)
+ALL_STEPS=(deps cmocka mimalloc wineprefix x86_64 i686)
 EXTRA_STEPS=(native native_gcc native_tsan coverage release_x86_64 release_i686)
 
 main() {

@@ -15,13 +15,13 @@ default=10
 seconds="${HOSTMEM_FUZZ_SECONDS:-$default}"
 log="$dir/fuzz.log"
 mkdir -p "$dir/fuzz-corpus" "$dir/fuzz-artifacts"
-echo "fuzz_core for ${seconds}s (log: $log)"
+echo "$(basename "$fuzzer") for ${seconds}s (log: $log)"
 rc=0
 "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$dir/fuzz-artifacts/" \
     "$dir/fuzz-corpus" "$seeds" >"$log" 2>&1 || rc=$?
 if [[ $rc -ne 0 ]]; then
-    echo "fuzz_core failed (exit $rc); the end of its log:"
+    echo "$(basename "$fuzzer") failed (exit $rc); the end of its log:"
     tail -n 40 "$log"
     echo "reproduce: $fuzzer $dir/fuzz-artifacts/<crash-file>"
     exit "$rc"

@@ -1,0 +1,144 @@
+/*
+ * The heap's records, shared by heap.c (slabs), heap_region.c (large blocks) and
+ * heap_report.c (the leak report and the figures). Not for the heap's users.
+ *
+ * Locks: a class's lock, the region lock, the map's lock; none is ever taken while
+ * another is held, except by the leak report, which takes every class lock in class
+ * order, then the region lock. No lock is held across a call to the provider; only the
+ * map's lock is held across the bookkeeping allocator (a new radix node, rare), and
+ * nothing under that allocator takes a heap lock.
+ */
+#ifndef HOSTMEM_HEAP_INTERNAL_H
+#define HOSTMEM_HEAP_INTERNAL_H
+
+#include "heap.h"
+#include "heap_map.h"
+#include "spin.h"
+
+/* The slow paths stay out of line, so that the fast ones save no registers for them. */
+#if defined(__GNUC__)
+#define HM_NOINLINE __attribute__((noinline))
+#define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define HM_NOINLINE
+#define HM_UNLIKELY(x) (x)
+#endif
+
+enum span_kind { SPAN_SLAB = 1, SPAN_REGION = 2 };
+
+/* What the map names: the first fields of both records. kind never changes. */
+typedef struct span_head {
+    uintptr_t base;  /* under the owner's lock: a record is recycled at another base */
+    uint32_t  kind;
+    uint32_t  live;  /* under the owner's lock */
+} span_head;
+
+typedef struct heap_source {
+    const char *file;
+    int         line;
+} heap_source;
+
+#define NO_BLOCK 0xFFFFu
+
+struct heap_class;
+
+typedef struct heap_slab {
+    span_head          head;
+    struct heap_class *cls;      /* never changes: records stay with their class */
+    uint16_t           free_head;
+    uint16_t           used;
+    uint32_t           in_partial;
+    struct heap_slab  *all_prev, *all_next;   /* every live slab; spares via all_next */
+    struct heap_slab  *part_prev, *part_next; /* live slabs with a free block */
+    heap_source       *sources;  /* per block, once a DebugAlloc block lands here */
+    uint16_t          *next;     /* per block: the free list */
+    uint16_t          *req;      /* per block: bytes requested + 1, 0 when free */
+} heap_slab;
+
+typedef struct heap_class {
+    hm_spin    lock;
+    uint32_t   size;      /* block size */
+    uint32_t   capacity;  /* blocks per slab */
+    uint32_t   magic;     /* 2^32 / size + 1: offset -> index without a division */
+    uint32_t   empty;     /* live slabs with no block */
+    uint32_t   index;     /* its counter */
+    heap_slab *partial;
+    heap_slab *all;
+    heap_slab *spare;     /* records of slabs given back, for the next slab */
+    uint64_t   live_blocks;
+    uint64_t   slabs;
+} heap_class;
+
+/* One class per 128 bytes: no two class locks share a cache line. */
+typedef union heap_class_slot {
+    heap_class c;
+    char       pad[128];
+} heap_class_slot;
+
+typedef struct heap_region {
+    span_head           head;
+    size_t              size;   /* requested */
+    size_t              bytes;  /* mapped */
+    const char         *file;
+    int                 line;
+    struct heap_region *prev, *next; /* live regions; spares via next */
+} heap_region;
+
+struct hm_heap {
+    hm_heap_config    config;
+    heap_class_slot   classes[HM_HEAP_SETS]; /* arena a's class c at a * HM_HEAP_CLASSES + c */
+    hm_spin           region_lock;
+    heap_region      *regions;
+    heap_region      *spare_regions;
+    uint64_t          region_count;
+    _Atomic(uint64_t) committed;
+    _Atomic(uint64_t) bookkeeping;
+    _Atomic(uint64_t) lost;  /* bytes the provider refused to take back on an error path */
+    hm_heap_counter  *counters;           /* config.counters, or own_counters */
+    hm_heap_counter   own_counters[HM_HEAP_COUNTERS];
+    hm_heap_map       map;
+};
+
+/* Under the lock of what counter i counts: the only writer, so no locked add. */
+static inline void heap_count(hm_heap *heap, unsigned i, uint64_t delta)
+{
+    _Atomic(uint64_t) *bytes = &heap->counters[i].bytes;
+    atomic_store_explicit(bytes, atomic_load_explicit(bytes, memory_order_relaxed) + delta, memory_order_relaxed);
+}
+
+#define REGION_COUNTER HM_HEAP_SETS
+
+/* The calling thread's arena: its stack's address, hashed (threads' stacks lie a
+   megabyte or more apart; a thread's own stays within one megabyte-aligned stretch
+   for all but a few calls, and any arena is correct: only sharing costs). */
+static inline unsigned heap_arena(const hm_heap *heap)
+{
+    unsigned char here;
+
+    if (!heap->config.threadsafe)
+        return 0;
+    return (unsigned)((((uint64_t)(uintptr_t)&here >> 20) * 0x9E3779B97F4A7C15ULL) >> 61);
+}
+
+static inline void heap_lock(const hm_heap *heap, hm_spin *lock)
+{
+    if (heap->config.threadsafe)
+        hm_spin_acquire(lock);
+}
+
+static inline void heap_unlock(const hm_heap *heap, hm_spin *lock)
+{
+    if (heap->config.threadsafe)
+        hm_spin_release(lock);
+}
+
+void *heap_book_alloc(hm_heap *heap, size_t bytes);
+void  heap_book_free(hm_heap *heap, void *block, size_t bytes);
+
+/* heap_region.c */
+hm_heap_status heap_region_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block);
+hm_heap_status heap_region_free(hm_heap *heap, heap_region *region, void *block, size_t *size);
+bool           heap_region_owns(hm_heap *heap, heap_region *region, const void *block, size_t *size);
+size_t         heap_regions_destroy(hm_heap *heap);
+
+#endif /* HOSTMEM_HEAP_INTERNAL_H */

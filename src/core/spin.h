@@ -1,0 +1,50 @@
+/*
+ * A lock of one atomic instruction for the heap's size classes (heap.c).
+ *
+ * Why not a CRITICAL_SECTION or an SRW lock: a lock that puts its waiters to sleep and
+ * hands itself on in order collapses under Wine's scheduler when eight threads share
+ * two cores (measured: 0.04 million Alloc+Free pairs per second on a spin-0 critical
+ * section, a convoy). This lock is taken with one exchange; a waiter spins a bounded
+ * number of times on a plain read (so the line stays shared while it waits), then
+ * yields its time slice and tries again. It never sleeps in the kernel and never
+ * queues, so a preempted holder only costs the waiters a yield, and the next thread to
+ * run takes the lock: no convoy can form. Critical sections under it are a few dozen
+ * instructions and never call out (no OS call, no allocation, no callback).
+ *
+ * Portable C11 (no windows.h): the yield is hm_spin_yield() in spin.c.
+ */
+#ifndef HOSTMEM_SPIN_H
+#define HOSTMEM_SPIN_H
+
+#include <stdatomic.h>
+
+typedef struct hm_spin {
+    atomic_int held;
+} hm_spin;
+
+/* Spins this many reads before each yield: long enough to outlast a holder that is
+   running (its section is well under 100 ns), short enough to give a preempted one
+   its core back quickly. */
+#define HM_SPIN_READS 128
+
+void hm_spin_yield(void);
+void hm_spin_acquire_contended(hm_spin *lock);
+
+static inline void hm_spin_init(hm_spin *lock)
+{
+    atomic_init(&lock->held, 0);
+}
+
+static inline void hm_spin_acquire(hm_spin *lock)
+{
+    if (!atomic_exchange_explicit(&lock->held, 1, memory_order_acquire))
+        return;
+    hm_spin_acquire_contended(lock);
+}
+
+static inline void hm_spin_release(hm_spin *lock)
+{
+    atomic_store_explicit(&lock->held, 0, memory_order_release);
+}
+
+#endif /* HOSTMEM_SPIN_H */
