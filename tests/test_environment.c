@@ -25,15 +25,6 @@ static HOSTMEM_CONFIG config_with(ULONGLONG limit, DWORD flags)
     return config;
 }
 
-static HOSTMEM_STATS stats_of(IHostMemoryManager *manager)
-{
-    HOSTMEM_STATS stats;
-
-    memset(&stats, 0, sizeof(stats));
-    stats.cbSize = sizeof(stats);
-    assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
-    return stats;
-}
 
 /* Whether a commit of `bytes` fits the manager's limit (it is given back at once). */
 static BOOL commit_fits(IHostMemoryManager *manager, SIZE_T bytes)

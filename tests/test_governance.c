@@ -30,15 +30,6 @@ static HOSTMEM_CONFIG config_with_limit(ULONGLONG limit)
     return config;
 }
 
-static HOSTMEM_STATS stats_of(IUnknown *object)
-{
-    HOSTMEM_STATS stats;
-
-    memset(&stats, 0, sizeof(stats));
-    stats.cbSize = sizeof(stats);
-    assert_int_equal(HostMemGetStats(object, &stats), S_OK);
-    return stats;
-}
 
 /* The calls recorded, one "Method(a,b,c)=hr" per line, for exact comparison. */
 static const char *calls_of(const clr_runtime *clr)

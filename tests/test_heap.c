@@ -31,15 +31,6 @@ static IHostMalloc *new_malloc(IHostMemoryManager *manager, DWORD type)
     return malloc;
 }
 
-static HOSTMEM_STATS stats_of(IHostMemoryManager *manager)
-{
-    HOSTMEM_STATS stats;
-
-    memset(&stats, 0, sizeof(stats));
-    stats.cbSize = sizeof(stats);
-    assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
-    return stats;
-}
 
 static BOOL WINAPI count_block(void *context, const HOSTMEM_BLOCK_INFO *block)
 {

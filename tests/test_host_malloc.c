@@ -26,15 +26,6 @@ static ULONG ref_count(IUnknown *object)
     return IUnknown_Release(object);
 }
 
-static HOSTMEM_STATS stats_of(IHostMemoryManager *manager)
-{
-    HOSTMEM_STATS stats;
-
-    memset(&stats, 0, sizeof(stats));
-    stats.cbSize = sizeof(stats);
-    assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
-    return stats;
-}
 
 /* Every heap hostmem created has been destroyed. */
 static void assert_no_heap_left(void)

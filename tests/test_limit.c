@@ -25,15 +25,6 @@ static HOSTMEM_CONFIG limit_config(ULONGLONG limit)
     return config;
 }
 
-static HOSTMEM_STATS stats_of(IHostMemoryManager *manager)
-{
-    HOSTMEM_STATS stats;
-
-    memset(&stats, 0, sizeof(stats));
-    stats.cbSize = sizeof(stats);
-    assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
-    return stats;
-}
 
 static void *reserve(IHostMemoryManager *manager, SIZE_T size)
 {

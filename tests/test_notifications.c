@@ -48,14 +48,6 @@ static void decommit(IHostMemoryManager *manager, void *at, SIZE_T bytes)
     assert_int_equal(IHostMemoryManager_VirtualFree(manager, at, bytes, MEM_DECOMMIT), S_OK);
 }
 
-static HOSTMEM_STATS stats_of(IUnknown *object)
-{
-    HOSTMEM_STATS stats;
-
-    stats.cbSize = sizeof(stats);
-    assert_int_equal(HostMemGetStats(object, &stats), S_OK);
-    return stats;
-}
 
 /* The state the documented marks allow for `committed` bytes under `pressure`'s
    limit: Low only at or above the low exit, High only under a band above the low

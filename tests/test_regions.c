@@ -28,15 +28,6 @@ static BOOL WINAPI collect(void *context, const HOSTMEM_REGION_INFO *region)
     return !seen->stop_after || seen->calls < seen->stop_after;
 }
 
-static HOSTMEM_STATS stats_of(IUnknown *object)
-{
-    HOSTMEM_STATS stats;
-
-    memset(&stats, 0, sizeof(stats));
-    stats.cbSize = sizeof(stats);
-    assert_int_equal(HostMemGetStats(object, &stats), S_OK);
-    return stats;
-}
 
 static SIZE_T page_size(void)
 {

@@ -134,14 +134,6 @@ static unsigned long long number(const char *text)
     return value;
 }
 
-static HOSTMEM_STATS stats_of(IHostMemoryManager *manager)
-{
-    HOSTMEM_STATS stats;
-
-    stats.cbSize = sizeof(stats);
-    assert_int_equal(HostMemGetStats((IUnknown *)manager, &stats), S_OK);
-    return stats;
-}
 
 static void every_call_is_one_row_with_the_books_after_it(void **state)
 {

@@ -506,3 +506,13 @@ void release_last(IUnknown *object)
 {
     assert_int_equal(IUnknown_Release(object), 0);
 }
+
+HOSTMEM_STATS stats_of(void *object)
+{
+    HOSTMEM_STATS stats;
+
+    memset(&stats, 0, sizeof(stats));
+    stats.cbSize = sizeof(stats);
+    assert_int_equal(HostMemGetStats((IUnknown *)object, &stats), S_OK);
+    return stats;
+}

@@ -116,5 +116,8 @@ IHostControl *new_control(const HOSTMEM_CONFIG *config);
 IHostMemoryManager *manager_of(IHostControl *control);
 /* Releases and checks that the reference count reached zero. */
 void release_last(IUnknown *object);
+/* The current HOSTMEM_STATS of a host control or manager (any pointer to one); fails
+   the test unless HostMemGetStats answers S_OK. */
+HOSTMEM_STATS stats_of(void *object);
 
 #endif /* HOSTMEM_TEST_SUPPORT_H */
