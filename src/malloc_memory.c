@@ -81,6 +81,8 @@ void *hm_malloc_memory_map(struct memory_manager *manager, SIZE_T bytes, DWORD p
 {
     uint64_t as_limit = manager->settings.address_space_limit;
     SIZE_T span = round_up(bytes, manager->page_size);
+    hm_block mapping;
+    BOOL listed;
     DWORD error;
     void *base;
 
@@ -98,6 +100,24 @@ void *hm_malloc_memory_map(struct memory_manager *manager, SIZE_T bytes, DWORD p
         SetLastError(error);
         return NULL;
     }
+    /* Every mapping is listed for HostMemEnumRegions; one the books cannot list is not
+       kept, so the list is never short of what the heaps hold. */
+    mapping.address = base;
+    mapping.size = span;
+    mapping.file = NULL;
+    mapping.line = HM_HEAP_MAPPING_LINE(protect, level);
+    hm_lock_acquire(&manager->lock);
+    if ((listed = hm_blocks_reserve(&manager->heap_mappings)))
+        hm_blocks_insert(&manager->heap_mappings, &mapping);
+    hm_lock_release(&manager->lock);
+    if (!listed) {
+        hm_os.VirtualFree(base, 0, MEM_RELEASE);
+        hm_ledger_uncharge(manager->ledger, span);
+        hm_budget_uncharge(&manager->address_space, span);
+        hm_limit_commit_changed(manager, FALSE);
+        SetLastError(ERROR_NOT_ENOUGH_MEMORY);
+        return NULL;
+    }
     atomic_fetch_add_explicit(&manager->malloc_committed, span, memory_order_relaxed);
     hm_limit_commit_changed(manager, FALSE);
     return base;
@@ -109,6 +129,9 @@ BOOL hm_malloc_memory_unmap(struct memory_manager *manager, void *base, SIZE_T b
 
     if (!hm_os.VirtualFree(base, 0, MEM_RELEASE))
         return FALSE;
+    hm_lock_acquire(&manager->lock);
+    hm_blocks_remove(&manager->heap_mappings, base, NULL);
+    hm_lock_release(&manager->lock);
     atomic_fetch_sub_explicit(&manager->malloc_committed, span, memory_order_relaxed);
     hm_ledger_uncharge(manager->ledger, span);
     hm_budget_uncharge(&manager->address_space, span);

@@ -108,6 +108,7 @@ static void memory_manager_destroy(struct memory_manager *manager)
     if (manager->settings.commit_limit)
         hm_pressure_destroy(&manager->pressure);
     hm_blocks_destroy(&manager->views);
+    hm_blocks_destroy(&manager->heap_mappings);
     /* Nobody holds a reference any more, so nobody can still use the memory: give
        back every reservation the CLR left behind. */
     hm_ledger_destroy(manager->ledger, release_leftover_region, NULL);
@@ -367,6 +368,7 @@ HRESULT hm_manager_create(const hm_settings *settings, struct memory_manager **r
     hm_lock_init(&manager->lock);
     manager->mallocs.next = manager->mallocs.prev = &manager->mallocs;
     hm_blocks_init(&manager->views, &manager->allocator);
+    hm_blocks_init(&manager->heap_mappings, &manager->allocator);
     hm_host_policy_manager_init(&manager->governance);
     hm_clr_events_init(&manager->governance);
     if (!(manager->ledger = hm_ledger_create(&manager->allocator, manager->page_size))) {

@@ -47,6 +47,7 @@ struct memory_manager {
     hm_lock            lock;        /* mallocs, views; never held across a call out */
     hm_list_entry      mallocs;
     hm_block_table     views;       /* mapped views the CLR reported: base -> bytes */
+    hm_block_table     heap_mappings; /* the IHostMalloc heaps' pages: base -> bytes (malloc_memory.c) */
     hm_budget          address_space; /* reserved + mapped, against addressSpaceLimit */
     hm_pressure        pressure;    /* with a commit limit */
     hm_notifier        notifier;
@@ -147,6 +148,11 @@ BOOL hm_malloc_memory_unmap(struct memory_manager *manager, void *base, SIZE_T b
    Released, zeroed again, once the heap is destroyed. */
 hm_heap_counter *hm_malloc_memory_acquire_counters(struct memory_manager *manager);
 void hm_malloc_memory_release_counters(struct memory_manager *manager, hm_heap_counter *counters);
+/* A heap mapping's protection and level, as heap_mappings keeps them in hm_block.line
+   (protections fit 16 bits: PAGE_* with its modifiers). */
+#define HM_HEAP_MAPPING_LINE(protect, level) ((int)(((unsigned)(level) << 16) | ((protect) & 0xFFFFu)))
+#define HM_HEAP_MAPPING_PROTECT(line)       ((DWORD)((unsigned)(line) & 0xFFFFu))
+#define HM_HEAP_MAPPING_LEVEL(line)         ((EMemoryCriticalLevel)((unsigned)(line) >> 16))
 /* HOSTMEM_STATS.mallocBytes: every heap's counters summed, without a lock. */
 uint64_t hm_malloc_memory_bytes(struct memory_manager *manager);
 

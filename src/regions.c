@@ -6,8 +6,9 @@
  * may call into hostmem, or release the object). VIRTUAL regions come from the
  * ledger, each read under its own lock (hm_ledger_snapshot), so a region's committed
  * bytes are exact and, when nothing runs beside the call, add up to the commit
- * charge; VIEW regions are copied from the views' table under the manager's lock;
- * HEAP regions come from the IHostMalloc allocator's hook. The OS is never asked:
+ * CLR's VirtualAlloc charge; VIEW regions are copied from the views' table and HEAP
+ * regions (the IHostMalloc heaps' slabs and large blocks) from the heaps' mapping
+ * table, each under the manager's lock. The OS is never asked:
  * these are hostmem's books, the same ones the limit is enforced on.
  */
 #include "regions.h"
@@ -46,14 +47,6 @@ BOOL hm_region_list_add(hm_region_list *list, const void *base, SIZE_T reserved,
     return TRUE;
 }
 
-/* Default hook: see regions.h. Replaced when the IHostMalloc slab allocator lands. */
-HRESULT hm_heap_enum_regions(struct memory_manager *manager, hm_region_list *list)
-{
-    (void)manager;
-    (void)list;
-    return S_OK;
-}
-
 static HRESULT add_virtual_regions(struct memory_manager *manager, hm_region_list *list)
 {
     hm_region_info *infos = NULL;
@@ -82,39 +75,64 @@ static HRESULT add_virtual_regions(struct memory_manager *manager, hm_region_lis
     return S_OK;
 }
 
-static HRESULT add_view_regions(struct memory_manager *manager, hm_region_list *list)
+/* A copy of one of the manager's block tables (the views, the heaps' mappings), made
+   under the manager's lock, which is never held across an OS call: the copy is sized
+   outside it, then checked under it that the table did not grow meanwhile. *blocks is
+   NULL when the table is empty. */
+static HRESULT copy_table(struct memory_manager *manager, const hm_block_table *table, hm_block **blocks,
+                          size_t *count)
 {
-    hm_block *views = NULL;
-    size_t count, i;
-
-    /* The manager's lock is never held across an OS call: size the copy outside it,
-       then check under it that the table did not grow meanwhile. */
+    *blocks = NULL;
+    *count = 0;
     for (;;) {
         size_t room;
 
         hm_lock_acquire(&manager->lock);
-        room = manager->views.count;
+        room = table->count;
         hm_lock_release(&manager->lock);
         if (!room)
             return S_OK;
-        if (room > (SIZE_T)-1 / sizeof(*views) || !(views = hm_manager_heap_alloc(manager, room * sizeof(*views))))
+        if (room > (SIZE_T)-1 / sizeof(**blocks) || !(*blocks = hm_manager_heap_alloc(manager, room * sizeof(**blocks))))
             return E_OUTOFMEMORY;
         hm_lock_acquire(&manager->lock);
-        if (manager->views.count <= room) {
-            count = hm_blocks_snapshot(&manager->views, views);
+        if (table->count <= room) {
+            *count = hm_blocks_snapshot(table, *blocks);
             hm_lock_release(&manager->lock);
-            break;
+            return S_OK;
         }
         hm_lock_release(&manager->lock);
-        hm_manager_heap_free(manager, views);
+        hm_manager_heap_free(manager, *blocks);
     }
-    for (i = 0; i < count; i++)
-        if (!hm_region_list_add(list, views[i].address, views[i].size, 0, 0, eTaskCritical, HOSTMEM_REGION_VIEW)) {
-            hm_manager_heap_free(manager, views);
-            return E_OUTOFMEMORY;
-        }
+}
+
+/* VIEW regions: hostmem books a view's size, not its pages. */
+static HRESULT add_view_regions(struct memory_manager *manager, hm_region_list *list)
+{
+    hm_block *views;
+    size_t count, i;
+    HRESULT hr = copy_table(manager, &manager->views, &views, &count);
+
+    for (i = 0; SUCCEEDED(hr) && i < count; i++)
+        if (!hm_region_list_add(list, views[i].address, views[i].size, 0, 0, eTaskCritical, HOSTMEM_REGION_VIEW))
+            hr = E_OUTOFMEMORY;
     hm_manager_heap_free(manager, views);
-    return S_OK;
+    return hr;
+}
+
+/* HEAP regions: the IHostMalloc heaps' slabs and large blocks, each committed whole
+   (malloc_memory.c keeps the table). */
+static HRESULT add_heap_regions(struct memory_manager *manager, hm_region_list *list)
+{
+    hm_block *maps;
+    size_t count, i;
+    HRESULT hr = copy_table(manager, &manager->heap_mappings, &maps, &count);
+
+    for (i = 0; SUCCEEDED(hr) && i < count; i++)
+        if (!hm_region_list_add(list, maps[i].address, maps[i].size, maps[i].size, HM_HEAP_MAPPING_PROTECT(maps[i].line),
+                                HM_HEAP_MAPPING_LEVEL(maps[i].line), HOSTMEM_REGION_HEAP))
+            hr = E_OUTOFMEMORY;
+    hm_manager_heap_free(manager, maps);
+    return hr;
 }
 
 HRESULT WINAPI HostMemEnumRegions(IUnknown *object, HOSTMEM_REGION_CALLBACK callback, void *context)
@@ -138,7 +156,7 @@ HRESULT WINAPI HostMemEnumRegions(IUnknown *object, HOSTMEM_REGION_CALLBACK call
     if (SUCCEEDED(hr))
         hr = add_view_regions(manager, &list);
     if (SUCCEEDED(hr))
-        hr = hm_heap_enum_regions(manager, &list);
+        hr = add_heap_regions(manager, &list);
     if (SUCCEEDED(hr))
         for (i = 0; i < list.count; i++)
             if (!callback(context, &list.items[i]))

@@ -197,6 +197,65 @@ static void regions_match_the_os_after_a_random_workload(void **state)
     release_last((IUnknown *)control);
 }
 
+/* The IHostMalloc heaps' slabs and large blocks are HEAP regions: each committed whole
+   with its object's protection, as the OS sees it, adding up to mallocCommittedBytes;
+   the CLR's own reservations beside them are unchanged. */
+static void heap_regions_are_the_heaps_pages(void **state)
+{
+    IHostMemoryManager *manager = new_manager(NULL);
+    IHostMalloc *plain, *executable;
+    void *small[64], *large, *code;
+    seen_regions seen;
+    SIZE_T heap_committed = 0, heaps = 0, reserved, committed, i;
+    DWORD protect;
+    BOOL saw_executable = FALSE;
+    (void)state;
+
+    assert_int_equal(IHostMemoryManager_CreateMalloc(manager, MALLOC_THREADSAFE, &plain), S_OK);
+    assert_int_equal(IHostMemoryManager_CreateMalloc(manager, MALLOC_THREADSAFE | MALLOC_EXECUTABLE, &executable), S_OK);
+    for (i = 0; i < 64; i++)
+        assert_int_equal(IHostMalloc_Alloc(plain, 16 + i * 40, eTaskCritical, &small[i]), S_OK);
+    assert_int_equal(IHostMalloc_Alloc(plain, 300 * 1024, eAppDomainCritical, &large), S_OK);
+    assert_int_equal(IHostMalloc_Alloc(executable, 100, eProcessCritical, &code), S_OK);
+
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(HostMemEnumRegions((IUnknown *)manager, collect, &seen), S_OK);
+    for (i = 0; i < seen.count; i++) {
+        const HOSTMEM_REGION_INFO *r = &seen.region[i];
+
+        if (r->kind != HOSTMEM_REGION_HEAP)
+            continue;
+        heaps++;
+        assert_int_equal(r->committedBytes, r->reservedBytes); /* committed whole */
+        os_reservation(r->base, &reserved, &committed, &protect);
+        assert_int_equal(reserved, r->reservedBytes);
+        assert_int_equal(committed, r->committedBytes);
+        assert_int_equal(protect, r->protect);
+        assert_true(r->protect == PAGE_READWRITE || r->protect == PAGE_EXECUTE_READWRITE);
+        if (r->protect == PAGE_EXECUTE_READWRITE) {
+            saw_executable = TRUE;
+            assert_int_equal(r->level, eProcessCritical);
+        }
+        heap_committed += r->committedBytes;
+    }
+    assert_true(heaps >= 3); /* small blocks' slabs, the large block, the executable slab */
+    assert_true(saw_executable);
+    assert_int_equal(heap_committed, stats_of(manager).mallocCommittedBytes);
+
+    for (i = 0; i < 64; i++)
+        assert_int_equal(IHostMalloc_Free(plain, small[i]), S_OK);
+    assert_int_equal(IHostMalloc_Free(plain, large), S_OK);
+    assert_int_equal(IHostMalloc_Free(executable, code), S_OK);
+    IHostMalloc_Release(plain);
+    IHostMalloc_Release(executable);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(HostMemEnumRegions((IUnknown *)manager, collect, &seen), S_OK);
+    for (i = 0; i < seen.count; i++)
+        assert_int_not_equal(seen.region[i].kind, HOSTMEM_REGION_HEAP);
+    assert_int_equal(stats_of(manager).mallocCommittedBytes, 0);
+    release_last((IUnknown *)manager);
+}
+
 static void bad_arguments_are_refused(void **state)
 {
     IHostMemoryManager *manager = new_manager(NULL);
@@ -445,6 +504,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(regions_match_the_os_after_a_random_workload, fault_setup, fault_teardown),
+        cmocka_unit_test_setup_teardown(heap_regions_are_the_heaps_pages, fault_setup, fault_teardown),
         cmocka_unit_test_setup_teardown(bad_arguments_are_refused, fault_setup, fault_teardown),
         cmocka_unit_test_setup_teardown(the_callback_stops_the_walk, fault_setup, fault_teardown),
         cmocka_unit_test_setup_teardown(the_callback_may_call_hostmem_and_release_it, fault_setup, fault_teardown),
