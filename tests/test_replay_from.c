@@ -149,7 +149,7 @@ static void a_smaller_limit_fails_first_where_the_trace_says(void **state)
 {
     char arguments[256];
     double recorded, replayed;
-    unsigned long line;
+    unsigned long line, lower, upper;
     const char *at;
     unsigned long first = 0;
     int i;
@@ -165,7 +165,12 @@ static void a_smaller_limit_fails_first_where_the_trace_says(void **state)
 
     line = first_row_over(record(), 12 * MIB);
     assert_true(line > 0);
-    /* The earliest of the three "first replayed failure" lines is that row. */
+    /* The earliest of the three "first replayed failure" lines is that row, give or take
+       where the heap's slabs fall (docs/observing.md, "What a replay reproduces"): a
+       row whose recorded charge is within 1 MiB of passing the limit. */
+    lower = first_row_over(record(), 11 * MIB);
+    upper = first_row_over(record(), 13 * MIB);
+    assert_true(lower > 0 && lower <= line && (upper == 0 || line <= upper));
     for (i = 0, at = output; (at = strstr(at, "first replayed failure, ")); i++, at++) {
         const char *l = strstr(at, " line ");
         if (l && l < strchr(at, '\n')) {
@@ -175,7 +180,7 @@ static void a_smaller_limit_fails_first_where_the_trace_says(void **state)
         }
     }
     assert_int_equal(i, 3);
-    assert_int_equal(first, line);
+    assert_true(first >= lower && (upper == 0 || first <= upper));
     assert_non_null(strstr(output, "chart replay_from_12M.svg: written"));
 }
 
