@@ -1,7 +1,7 @@
 /*
  * IHostMalloc (CreateMalloc, Alloc, DebugAlloc, Free, IUnknown) and the leak report
- * (HostMemEnumMallocBlocks): one test per documented behaviour (issue 2,
- * CONTRACT.md §1-§3, /tmp/decisions.md).
+ * (HostMemEnumMallocBlocks): one test per documented behaviour (docs/behaviour.md,
+ * docs/heap.md, docs/clr-contract.md).
  */
 #include "test_support.h"
 
@@ -622,7 +622,7 @@ static void alloc_real_os_out_of_memory_follows_the_policy(void **state)
     (void)state;
 
 #ifdef _WIN64
-    /* 64 GiB: more than these machines can commit (CONTRACT.md §3). */
+    /* 64 GiB: more than these machines can commit (docs/clr-contract.md, "How kernel32 reports failures"). */
     huge = (SIZE_T)64 << 30;
 #else
     /* A 32-bit SIZE_T holds no 64 GiB, and more than the span of user space is a bad

@@ -1,5 +1,5 @@
 /*
- * Memory pressure under a commit limit (src/pressure.c): where the water marks sit, the
+ * Memory pressure under a commit limit (src/core/pressure.c): where the water marks sit, the
  * hysteresis that keeps a workload hovering at a mark from making a storm of
  * notifications, and the Low that a refused request forces. Free of windows.h: this file
  * runs under Wine with the DLL's objects and natively with sanitizers

@@ -1,5 +1,5 @@
 /*
- * Sizes as people write them in HOSTMEM_COMMIT_LIMIT (src/size_parse.c): digits and
+ * Sizes as people write them in HOSTMEM_COMMIT_LIMIT (src/core/size_parse.c): digits and
  * one binary suffix, all or nothing. A malformed value must never be half-parsed into
  * a smaller limit, so every rejection also checks that the output was left alone.
  * Free of windows.h: runs under Wine and natively with sanitizers.

@@ -1,6 +1,6 @@
 /*
- * Many threads on one manager at once (issue 2: "every method is safe to call from many
- * threads at once"). Eight threads mix reservations, commits and decommits in their own
+ * Many threads on one manager at once (docs/behaviour.md: every method is safe to call
+ * from many threads at once). Eight threads mix reservations, commits and decommits in their own
  * regions and in one shared 16 MiB reservation (overlapping ranges across threads),
  * releases, VirtualQuery, foreign frees, and Alloc/Free on one thread-safe IHostMalloc,
  * handing blocks to each other. Every answer is checked as it comes, each thread keeps
