@@ -1,5 +1,7 @@
 /*
- * The books of virtual memory; see ledger.h for the design.
+ * The books of virtual memory; see ledger.h for the design. This file: the ledger, its
+ * radix table of 64 KiB granules, the commit charge and the region records' lives; the
+ * page bitmaps are ledger_pages.c's, the shared layout ledger_internal.h's.
  */
 #include "ledger.h"
 
@@ -7,54 +9,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "budget.h"
-#include "sync.h"
 
-/* Windows reserves address space in 64 KiB granules; a region never shares one. */
-#define GRANULE_SHIFT 16
-#define LEAF_BITS     10
-#define MID_BITS      10
-#define TOP_BITS      11 /* 16 + 10 + 10 + 11 = 47 bits: all of x64 user space */
-#define LEAF_SLOTS    (1u << LEAF_BITS)
-#define MID_SLOTS     (1u << MID_BITS)
-#define TOP_SLOTS     (1u << TOP_BITS)
-#define INDEX_BITS    (TOP_BITS + MID_BITS + LEAF_BITS)
-
-typedef struct radix_leaf { _Atomic(hm_region *) slot[LEAF_SLOTS]; } radix_leaf;
-typedef struct radix_mid  { _Atomic(radix_leaf *) leaf[MID_SLOTS]; } radix_mid;
-
-struct hm_region {
-    hm_small_lock lock;    /* orders every change of this region's pages with the OS call */
-    bool       live;
-    /* How the region was reserved, for hm_ledger_snapshot: packed into what was
-       padding (after `live`, and beside page_shift), so the record does not grow. */
-    uint8_t    level;
-    uint16_t   protect_low;
-    uintptr_t  base;
-    uintptr_t  end;
-    size_t     npages;
-    size_t     committed;  /* pages set in bits */
-    uint8_t    page_shift;
-    uint16_t   protect_high;
-    uint64_t  *bits;       /* one bit per page; &inline_bits for small regions */
-    uint64_t   inline_bits;
-    hm_region *next_free;
-    hm_region *next_record; /* every record ever made, for hm_ledger_destroy */
-};
-
-struct hm_ledger {
-    hm_allocator allocator;
-    size_t       page_size;
-    unsigned     page_shift;
-    hm_lock      lock; /* radix writers, the free list, the record list */
-    hm_region   *free_records;
-    hm_region   *records;
-    hm_budget         committed;
-    _Atomic(uint64_t) reserved;
-    _Atomic(size_t)   regions;
-    _Atomic(size_t)   overhead;
-    _Atomic(radix_mid *) top[TOP_SLOTS];
-};
+#include "ledger_internal.h"
 
 static void *ledger_alloc(hm_ledger *ledger, size_t bytes)
 {
@@ -293,7 +249,6 @@ void hm_ledger_discard_region(hm_ledger *ledger, hm_region *region)
     region_recycle(ledger, region);
 }
 
-static size_t bits_apply(uint64_t *bits, size_t first, size_t last, bool set, bool count_only);
 
 bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t base, bool committed)
 {
@@ -307,7 +262,7 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
     hm_lock_acquire(&region->lock);
     region->base = base;
     region->end = end;
-    region->committed = committed ? bits_apply(region->bits, 0, region->npages, true, false) : 0;
+    region->committed = committed ? hm_ledger_bits_apply(region->bits, 0, region->npages, true, false) : 0;
     hm_lock_release(&region->lock);
 
     hm_lock_acquire(&ledger->lock);
@@ -398,79 +353,6 @@ size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacit
     }
     hm_lock_release(&ledger->lock);
     return live;
-}
-
-/* --- page bitmaps --- */
-
-static unsigned popcount64(uint64_t v)
-{
-    return (unsigned)__builtin_popcountll(v);
-}
-
-/* Over bits [first, last): counts (count_only) or changes the bits that differ from
-   `set`, returning how many differed. */
-static size_t bits_apply(uint64_t *bits, size_t first, size_t last, bool set, bool count_only)
-{
-    size_t changed = 0;
-
-    while (first < last) {
-        size_t word = first / 64;
-        unsigned lo = (unsigned)(first % 64);
-        unsigned n = (last - first < 64 - lo) ? (unsigned)(last - first) : 64 - lo;
-        uint64_t mask = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << lo;
-        uint64_t differ = set ? (~bits[word] & mask) : (bits[word] & mask);
-
-        changed += popcount64(differ);
-        if (!count_only)
-            bits[word] ^= differ;
-        first += n;
-    }
-    return changed;
-}
-
-/* Page indexes [*first, *last) of [start, end) within the region, rounded outwards. */
-static bool region_page_span(const hm_region *region, uintptr_t start, uintptr_t end, size_t *first, size_t *last)
-{
-    size_t page_size = (size_t)1 << region->page_shift;
-    uintptr_t lo = start > region->base ? start : region->base;
-    uintptr_t hi = (end < start || end > region->end) ? region->end : end;
-
-    if (hi <= lo)
-        return false;
-    *first = (lo - region->base) / page_size;
-    *last  = (hi - region->base + page_size - 1) / page_size;
-    return true;
-}
-
-size_t hm_region_count_uncommitted(const hm_region *region, uintptr_t start, uintptr_t end)
-{
-    size_t first, last;
-
-    if (!region_page_span(region, start, end, &first, &last))
-        return 0;
-    return bits_apply(region->bits, first, last, true, true);
-}
-
-size_t hm_region_mark_committed(hm_region *region, uintptr_t start, uintptr_t end)
-{
-    size_t first, last, n;
-
-    if (!region_page_span(region, start, end, &first, &last))
-        return 0;
-    n = bits_apply(region->bits, first, last, true, false);
-    region->committed += n;
-    return n;
-}
-
-size_t hm_region_mark_decommitted(hm_region *region, uintptr_t start, uintptr_t end)
-{
-    size_t first, last, n;
-
-    if (!region_page_span(region, start, end, &first, &last))
-        return 0;
-    n = bits_apply(region->bits, first, last, false, false);
-    region->committed -= n;
-    return n;
 }
 
 uint64_t hm_ledger_retire_region(hm_ledger *ledger, hm_region *region)
