@@ -12,6 +12,9 @@ if(TARGET hostmem_metahost_idl)
     if(CMAKE_CXX_COMPILER_TARGET)
       string(APPEND _hm_cxx " --target=${CMAKE_CXX_COMPILER_TARGET}")
     endif()
+    if(CMAKE_CXX_FLAGS)
+      string(APPEND _hm_cxx " ${CMAKE_CXX_FLAGS}")  # the toolchain's header paths, for clang++
+    endif()
   endif()
   add_test(NAME doc_snippets_compile
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check-doc-snippets.sh ${PROJECT_SOURCE_DIR}
