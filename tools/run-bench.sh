@@ -8,5 +8,5 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-"$ROOT/tools/setup.sh" deps cmocka wineprefix x86_64 >&2
+"$ROOT/tools/setup.sh" deps cmocka mimalloc wineprefix x86_64 >&2
 exec "$ROOT/cmake/wine-run.sh" "$ROOT/build/x86_64/hostmem-bench.exe" "$@"
