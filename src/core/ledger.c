@@ -28,8 +28,6 @@ static void ledger_free(hm_ledger *ledger, void *p, size_t bytes)
     atomic_fetch_sub_explicit(&ledger->overhead, bytes, memory_order_relaxed);
 }
 
-static size_t bitmap_words(size_t npages) { return (npages + 63) / 64; }
-
 hm_ledger *hm_ledger_create(const hm_allocator *allocator, size_t page_size)
 {
     hm_ledger *ledger;
@@ -48,7 +46,7 @@ hm_ledger *hm_ledger_create(const hm_allocator *allocator, size_t page_size)
     ledger->allocator  = *allocator;
     ledger->page_size  = page_size;
     ledger->page_shift = shift;
-    hm_lock_init(&ledger->lock);
+    hm_spin_init(&ledger->lock);
     atomic_store(&ledger->overhead, sizeof(*ledger));
     return ledger;
 }
@@ -161,116 +159,133 @@ size_t hm_ledger_overhead_bytes(const hm_ledger *ledger)
 
 /* --- region records --- */
 
-static void region_free_bits(hm_ledger *ledger, hm_region *region)
+static size_t bitmap_words(size_t npages) { return (npages + 63) / 64; }
+
+static size_t pages_bytes(size_t npages)
 {
-    if (region->bits && region->bits != &region->inline_bits)
-        ledger_free(ledger, region->bits, bitmap_words(region->npages) * sizeof(uint64_t));
-    region->bits = NULL;
+    return sizeof(region_pages) + bitmap_words(npages) * sizeof(uint64_t);
 }
 
-static void region_recycle(hm_ledger *ledger, hm_region *region)
+/* A region's bitmap when it is not inline; the record is the caller's (locked, or not
+   yet visible to anyone). */
+static void region_free_pages(hm_ledger *ledger, hm_region *region)
 {
-    hm_lock_acquire(&ledger->lock);
-    region->next_free = ledger->free_records;
+    if (!region_is_inline(region) && region->u.pages)
+        ledger_free(ledger, region->u.pages, pages_bytes(region->npages));
+    region->npages = 0; /* inline from now on: nothing to free twice */
+    region->u.inline_bits = 0;
+}
+
+/* Under ledger->lock: a record off the free list, or the next one of the newest chunk
+   (a new chunk when it is used up). NULL when the chunk cannot be allocated. */
+static hm_region *take_record(hm_ledger *ledger)
+{
+    hm_region *region = ledger->free_records;
+    record_chunk *chunk;
+
+    if (region) {
+        ledger->free_records = region->u.next_free;
+        return region;
+    }
+    if (!ledger->chunks || ledger->newest_used == RECORDS_PER_CHUNK) {
+        if (!(chunk = ledger_alloc(ledger, sizeof(*chunk))))
+            return NULL;
+        memset(chunk, 0, sizeof(*chunk));
+        chunk->next = ledger->chunks;
+        ledger->chunks = chunk;
+        ledger->newest_used = 0;
+    }
+    region = &ledger->chunks->records[ledger->newest_used++];
+    hm_spin_byte_init(&region->lock);
+    return region;
+}
+
+/* Under ledger->lock. */
+static void put_record(hm_ledger *ledger, hm_region *region)
+{
+    region->u.next_free = ledger->free_records;
     ledger->free_records = region;
-    hm_lock_release(&ledger->lock);
 }
 
 hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes)
 {
     size_t npages;
-    uint64_t *bits;
+    region_pages *pages = NULL;
     hm_region *region;
 
     if (!bytes || bytes > SIZE_MAX - (ledger->page_size - 1))
         return NULL;
     npages = (bytes + ledger->page_size - 1) >> ledger->page_shift;
 
-    if (npages > 64) {
-        bits = ledger_alloc(ledger, bitmap_words(npages) * sizeof(uint64_t));
-        if (!bits)
+    if (npages > INLINE_PAGES) {
+        if (!(pages = ledger_alloc(ledger, pages_bytes(npages))))
             return NULL;
-        memset(bits, 0, bitmap_words(npages) * sizeof(uint64_t));
-    } else {
-        bits = NULL;
+        memset(pages, 0, pages_bytes(npages));
     }
 
-    hm_lock_acquire(&ledger->lock);
-    region = ledger->free_records;
-    if (region)
-        ledger->free_records = region->next_free;
-    hm_lock_release(&ledger->lock);
-
+    hm_spin_acquire(&ledger->lock);
+    region = take_record(ledger);
+    hm_spin_release(&ledger->lock);
     if (!region) {
-        if (!(region = ledger_alloc(ledger, sizeof(*region)))) {
-            if (bits)
-                ledger_free(ledger, bits, bitmap_words(npages) * sizeof(uint64_t));
-            return NULL;
-        }
-        memset(region, 0, sizeof(*region));
-        hm_lock_init(&region->lock);
-        hm_lock_acquire(&ledger->lock);
-        region->next_record = ledger->records;
-        ledger->records = region;
-        hm_lock_release(&ledger->lock);
+        if (pages)
+            ledger_free(ledger, pages, pages_bytes(npages));
+        return NULL;
     }
 
     /* A reader from the record's previous life may still hold its lock. */
-    hm_lock_acquire(&region->lock);
-    region->live = false;
-    region->base = region->end = 0;
+    hm_spin_byte_acquire(&region->lock);
+    region->live = 0;
+    region->base = 0;
     region->npages = npages;
     region->page_shift = (uint8_t)ledger->page_shift;
     region->level = 0;
-    region->protect_low = region->protect_high = 0;
-    region->committed = 0;
-    region->inline_bits = 0;
-    region->bits = bits ? bits : &region->inline_bits;
-    hm_lock_release(&region->lock);
+    region->protect = 0;
+    if (pages)
+        region->u.pages = pages;
+    else
+        region->u.inline_bits = 0;
+    hm_spin_byte_release(&region->lock);
     return region;
 }
 
 void hm_region_set_origin(hm_region *region, uint32_t protect, unsigned level)
 {
-    hm_lock_acquire(&region->lock);
-    region->protect_low = (uint16_t)(protect & 0xFFFF);
-    region->protect_high = (uint16_t)(protect >> 16);
+    hm_spin_byte_acquire(&region->lock);
+    region->protect = protect;
     region->level = (uint8_t)level;
-    hm_lock_release(&region->lock);
+    hm_spin_byte_release(&region->lock);
 }
 
 void hm_ledger_discard_region(hm_ledger *ledger, hm_region *region)
 {
     if (!region)
         return;
-    hm_lock_acquire(&region->lock);
-    region_free_bits(ledger, region);
-    hm_lock_release(&region->lock);
-    region_recycle(ledger, region);
+    hm_spin_byte_acquire(&region->lock);
+    region_free_pages(ledger, region);
+    hm_spin_byte_release(&region->lock);
+    hm_spin_acquire(&ledger->lock);
+    put_record(ledger, region);
+    hm_spin_release(&ledger->lock);
 }
-
 
 bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t base, bool committed)
 {
     uintptr_t end, addr;
     size_t size = region->npages << ledger->page_shift;
 
-    if (base + size < base)
-        goto fail;
+    if (base + size < base) {
+        hm_ledger_discard_region(ledger, region);
+        return false;
+    }
     end = base + size;
 
-    hm_lock_acquire(&region->lock);
-    region->base = base;
-    region->end = end;
-    region->committed = committed ? hm_ledger_bits_apply(region->bits, 0, region->npages, true, false) : 0;
-    hm_lock_release(&region->lock);
-
-    hm_lock_acquire(&ledger->lock);
+    hm_spin_acquire(&ledger->lock);
     for (addr = base; addr < end; addr += (uintptr_t)1 << GRANULE_SHIFT) {
         if (!radix_make_path(ledger, addr)) {
             radix_unlink(ledger, region, base, addr);
-            hm_lock_release(&ledger->lock);
-            goto fail;
+            hm_spin_release(&ledger->lock);
+            hm_ledger_discard_region(ledger, region);
+            return false;
         }
         atomic_store_explicit(radix_slot(ledger, addr), region, memory_order_release);
         if (addr + ((uintptr_t)1 << GRANULE_SHIFT) < addr)
@@ -279,18 +294,21 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
     /* A region comes alive only under the ledger's lock, so a snapshot that holds it
        sees no region appear while it walks (hm_ledger_snapshot). Nobody looks the
        region up before this call returns: only the reserving thread knows base. */
-    hm_lock_acquire(&region->lock);
-    region->live = true;
-    hm_lock_release(&region->lock);
-    hm_lock_release(&ledger->lock);
+    hm_spin_byte_acquire(&region->lock);
+    region->base = base;
+    if (committed) {
+        uint64_t *bits = region_bits(region);
+        size_t n = hm_ledger_bits_apply(bits, 0, region->npages, true, false);
+        if (!region_is_inline(region))
+            region->u.pages->committed = n;
+    }
+    region->live = 1;
+    hm_spin_byte_release(&region->lock);
+    hm_spin_release(&ledger->lock);
 
     atomic_fetch_add_explicit(&ledger->reserved, (uint64_t)size, memory_order_relaxed);
     atomic_fetch_add_explicit(&ledger->regions, 1, memory_order_relaxed);
     return true;
-
-fail:
-    hm_ledger_discard_region(ledger, region);
-    return false;
 }
 
 hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr)
@@ -300,10 +318,10 @@ hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr)
     while (region) {
         hm_region *again;
 
-        hm_lock_acquire(&region->lock);
-        if (region->live && addr >= region->base && addr < region->end)
+        hm_spin_byte_acquire(&region->lock);
+        if (region->live && addr >= region->base && addr < region_end(region))
             return region;
-        hm_lock_release(&region->lock);
+        hm_spin_byte_release(&region->lock);
         /* Released meanwhile (the slot is cleared soon) or recycled for other
            addresses: the slot tells which region, if any, owns addr now. */
         again = radix_get(ledger, addr);
@@ -316,82 +334,99 @@ hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr)
 
 void hm_ledger_unlock_region(hm_region *region)
 {
-    hm_lock_release(&region->lock);
+    hm_spin_byte_release(&region->lock);
 }
 
 uintptr_t hm_region_base(const hm_region *region) { return region->base; }
-uintptr_t hm_region_end(const hm_region *region)  { return region->end; }
-size_t hm_region_committed_pages(const hm_region *region) { return region->committed; }
+uintptr_t hm_region_end(const hm_region *region)  { return region_end(region); }
+
+size_t hm_region_committed_pages(const hm_region *region)
+{
+    return region_is_inline(region) ? hm_ledger_popcount(region->u.inline_bits) : region->u.pages->committed;
+}
 
 /* --- snapshots --- */
 
+/* Records handed out of chunk (all but the newest chunk are full). */
+static unsigned chunk_records(const hm_ledger *ledger, const record_chunk *chunk)
+{
+    return chunk == ledger->chunks ? ledger->newest_used : RECORDS_PER_CHUNK;
+}
+
 size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacity)
 {
-    hm_region *region;
+    record_chunk *chunk;
     size_t live = 0;
+    unsigned i;
 
     /* Under the ledger's lock no region comes alive (hm_ledger_publish_region), and a
        region that dies is released by the OS while its own lock is held: so every
        region read live here was live when the walk began, and no two overlap even
        when the OS hands a just-released address to a new reservation meanwhile.
        Order: the ledger's lock, then a region's; nothing takes them the other way. */
-    hm_lock_acquire(&ledger->lock);
-    for (region = ledger->records; region; region = region->next_record) {
-        hm_lock_acquire(&region->lock);
-        if (region->live) {
-            if (live < capacity) {
-                hm_region_info *info = &out[live];
-                info->base = region->base;
-                info->reserved_bytes = (size_t)(region->end - region->base);
-                info->committed_bytes = (uint64_t)region->committed << region->page_shift;
-                info->protect = (uint32_t)region->protect_low | (uint32_t)region->protect_high << 16;
-                info->level = region->level;
+    hm_spin_acquire(&ledger->lock);
+    for (chunk = ledger->chunks; chunk; chunk = chunk->next) {
+        for (i = 0; i < chunk_records(ledger, chunk); i++) {
+            hm_region *region = &chunk->records[i];
+
+            hm_spin_byte_acquire(&region->lock);
+            if (region->live) {
+                if (live < capacity) {
+                    hm_region_info *info = &out[live];
+                    info->base = region->base;
+                    info->reserved_bytes = (size_t)(region_end(region) - region->base);
+                    info->committed_bytes = (uint64_t)hm_region_committed_pages(region) << region->page_shift;
+                    info->protect = region->protect;
+                    info->level = region->level;
+                }
+                live++;
             }
-            live++;
+            hm_spin_byte_release(&region->lock);
         }
-        hm_lock_release(&region->lock);
     }
-    hm_lock_release(&ledger->lock);
+    hm_spin_release(&ledger->lock);
     return live;
 }
 
 uint64_t hm_ledger_retire_region(hm_ledger *ledger, hm_region *region)
 {
-    uintptr_t base = region->base, end = region->end;
-    uint64_t committed = (uint64_t)region->committed << ledger->page_shift;
+    uintptr_t base = region->base, end = region_end(region);
+    uint64_t committed = (uint64_t)hm_region_committed_pages(region) << ledger->page_shift;
 
-    region->live = false;
-    region->committed = 0;
-    region_free_bits(ledger, region);
-    hm_lock_release(&region->lock);
+    region->live = 0;
+    region_free_pages(ledger, region);
+    hm_spin_byte_release(&region->lock);
 
     hm_ledger_uncharge(ledger, committed);
     atomic_fetch_sub_explicit(&ledger->reserved, (uint64_t)(end - base), memory_order_relaxed);
     atomic_fetch_sub_explicit(&ledger->regions, 1, memory_order_relaxed);
 
-    hm_lock_acquire(&ledger->lock);
+    hm_spin_acquire(&ledger->lock);
     radix_unlink(ledger, region, base, end);
-    region->next_free = ledger->free_records;
-    ledger->free_records = region;
-    hm_lock_release(&ledger->lock);
+    put_record(ledger, region);
+    hm_spin_release(&ledger->lock);
     return committed;
 }
 
 void hm_ledger_destroy(hm_ledger *ledger, void (*release_fn)(void *context, uintptr_t base), void *context)
 {
-    hm_region *region, *next;
+    record_chunk *chunk, *next;
     size_t i, j;
 
     if (!ledger)
         return;
-    for (region = ledger->records; region; region = next) {
-        next = region->next_record;
-        if (region->live && release_fn)
-            release_fn(context, region->base);
-        region_free_bits(ledger, region);
-        hm_lock_destroy(&region->lock);
-        ledger_free(ledger, region, sizeof(*region));
+    for (chunk = ledger->chunks; chunk; chunk = next) {
+        next = chunk->next;
+        for (i = 0; i < chunk_records(ledger, chunk); i++) {
+            hm_region *region = &chunk->records[i];
+
+            if (region->live && release_fn)
+                release_fn(context, region->base);
+            region_free_pages(ledger, region); /* live, or prepared and never published */
+        }
+        ledger_free(ledger, chunk, sizeof(*chunk));
     }
+    ledger->chunks = NULL;
     for (i = 0; i < TOP_SLOTS; i++) {
         radix_mid *mid = atomic_load(&ledger->top[i]);
         if (!mid)
@@ -400,6 +435,5 @@ void hm_ledger_destroy(hm_ledger *ledger, void (*release_fn)(void *context, uint
             ledger_free(ledger, atomic_load(&mid->leaf[j]), sizeof(radix_leaf));
         ledger_free(ledger, mid, sizeof(*mid));
     }
-    hm_lock_destroy(&ledger->lock);
     hm_free(&ledger->allocator, ledger);
 }

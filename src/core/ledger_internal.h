@@ -1,6 +1,12 @@
 /*
  * What ledger.c and ledger_pages.c share: the layout of the ledger and of its region
  * records. Not for anything outside the ledger; ledger.h is its interface.
+ *
+ * A record is what every reservation costs, so it is kept to 32 bytes (24 on 32-bit):
+ * its lock is one byte, the bitmap of a region of up to 64 pages lives in the record
+ * itself (and its committed count is that word's population), and records are carved
+ * from chunks of RECORDS_PER_CHUNK, so no per-record heap header and no list link is
+ * paid. With the radix slot of its granule, a 64 KiB reservation costs about 40 bytes.
  */
 #ifndef HOSTMEM_LEDGER_INTERNAL_H
 #define HOSTMEM_LEDGER_INTERNAL_H
@@ -10,7 +16,7 @@
 #include <stdatomic.h>
 
 #include "budget.h"
-#include "sync.h"
+#include "spin.h"
 
 /* Windows reserves address space in 64 KiB granules; a region never shares one. */
 #define GRANULE_SHIFT 16
@@ -22,35 +28,51 @@
 #define TOP_SLOTS     (1u << TOP_BITS)
 #define INDEX_BITS    (TOP_BITS + MID_BITS + LEAF_BITS)
 
+#define INLINE_PAGES      64 /* regions up to this many pages keep their bits inline */
+#define RECORDS_PER_CHUNK 63 /* 63 records and a link: about 2 KiB a chunk */
+
 typedef struct radix_leaf { _Atomic(hm_region *) slot[LEAF_SLOTS]; } radix_leaf;
 typedef struct radix_mid  { _Atomic(radix_leaf *) leaf[MID_SLOTS]; } radix_mid;
 
+/* The pages of a region of more than INLINE_PAGES pages. */
+typedef struct region_pages {
+    size_t   committed; /* bits set */
+    uint64_t bits[];    /* one per page */
+} region_pages;
+
 struct hm_region {
-    hm_small_lock lock;    /* orders every change of this region's pages with the OS call */
-    bool       live;
-    /* How the region was reserved, for hm_ledger_snapshot: packed into what was
-       padding (after `live`, and beside page_shift), so the record does not grow. */
-    uint8_t    level;
-    uint16_t   protect_low;
-    uintptr_t  base;
-    uintptr_t  end;
-    size_t     npages;
-    size_t     committed;  /* pages set in bits */
-    uint8_t    page_shift;
-    uint16_t   protect_high;
-    uint64_t  *bits;       /* one bit per page; &inline_bits for small regions */
-    uint64_t   inline_bits;
-    hm_region *next_free;
-    hm_region *next_record; /* every record ever made, for hm_ledger_destroy */
+    /* Orders every change of this region's pages with the OS call (held across it,
+       microseconds): one exchange to take, a store to give; waiters spin, then yield. */
+    hm_spin_byte lock;
+    uint8_t      live;
+    uint8_t      level;      /* how it was reserved, for hm_ledger_snapshot */
+    uint8_t      page_shift;
+    uint32_t     protect;
+    uintptr_t    base;
+    size_t       npages;
+    union {
+        uint64_t      inline_bits; /* npages <= INLINE_PAGES */
+        region_pages *pages;       /* npages > INLINE_PAGES */
+        hm_region    *next_free;   /* not live, on the ledger's free list */
+    } u;
 };
+
+typedef struct record_chunk {
+    struct record_chunk *next;
+    hm_region            records[RECORDS_PER_CHUNK];
+} record_chunk;
 
 struct hm_ledger {
     hm_allocator allocator;
     size_t       page_size;
     unsigned     page_shift;
-    hm_lock      lock; /* radix writers, the free list, the record list */
+    /* Radix writers, the free list, the chunks. Held for a few dozen instructions, or
+       across a bookkeeping allocation (a new chunk or radix node, rare), or through a
+       snapshot's walk; never across an OS call of the CLR's. */
+    hm_spin      lock;
     hm_region   *free_records;
-    hm_region   *records;
+    record_chunk *chunks;      /* newest first */
+    unsigned     newest_used;  /* records of chunks[0] handed out */
     hm_budget         committed;
     _Atomic(uint64_t) reserved;
     _Atomic(size_t)   regions;
@@ -58,8 +80,21 @@ struct hm_ledger {
     _Atomic(radix_mid *) top[TOP_SLOTS];
 };
 
+static inline bool region_is_inline(const hm_region *region) { return region->npages <= INLINE_PAGES; }
+
+static inline uint64_t *region_bits(hm_region *region)
+{
+    return region_is_inline(region) ? &region->u.inline_bits : region->u.pages->bits;
+}
+
+static inline uintptr_t region_end(const hm_region *region)
+{
+    return region->base + ((uintptr_t)region->npages << region->page_shift);
+}
+
 /* Sets (or clears) pages [first, last) of a bitmap; returns how many changed, or with
    count_only how many would, changing nothing. */
 size_t hm_ledger_bits_apply(uint64_t *bits, size_t first, size_t last, bool set, bool count_only);
+unsigned hm_ledger_popcount(uint64_t v);
 
 #endif /* HOSTMEM_LEDGER_INTERNAL_H */

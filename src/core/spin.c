@@ -28,17 +28,26 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* Both locks wait the same way: bounded reads of the held flag, then a yield. */
+#define SPIN_UNTIL_TAKEN(held)                                                                  \
+    for (;;) {                                                                                  \
+        int i;                                                                                  \
+                                                                                                \
+        for (i = 0; i < HM_SPIN_READS; i++) {                                                   \
+            if (!atomic_load_explicit(&(held), memory_order_relaxed) &&                         \
+                !atomic_exchange_explicit(&(held), 1, memory_order_acquire))                    \
+                return;                                                                         \
+            cpu_relax();                                                                        \
+        }                                                                                       \
+        hm_spin_yield();                                                                        \
+    }
+
 void hm_spin_acquire_contended(hm_spin *lock)
 {
-    for (;;) {
-        int i;
+    SPIN_UNTIL_TAKEN(lock->held)
+}
 
-        for (i = 0; i < HM_SPIN_READS; i++) {
-            if (!atomic_load_explicit(&lock->held, memory_order_relaxed) &&
-                !atomic_exchange_explicit(&lock->held, 1, memory_order_acquire))
-                return;
-            cpu_relax();
-        }
-        hm_spin_yield();
-    }
+void hm_spin_byte_acquire_contended(hm_spin_byte *lock)
+{
+    SPIN_UNTIL_TAKEN(lock->held)
 }

@@ -47,4 +47,30 @@ static inline void hm_spin_release(hm_spin *lock)
     atomic_store_explicit(&lock->held, 0, memory_order_release);
 }
 
+/* The same lock in one byte, for records that exist by the thousand (the ledger's one
+   per reservation), where it may also be held across an OS call: a waiter then spins
+   its bounded reads and yields until the holder is back. */
+typedef struct hm_spin_byte {
+    _Atomic(unsigned char) held;
+} hm_spin_byte;
+
+void hm_spin_byte_acquire_contended(hm_spin_byte *lock);
+
+static inline void hm_spin_byte_init(hm_spin_byte *lock)
+{
+    atomic_init(&lock->held, 0);
+}
+
+static inline void hm_spin_byte_acquire(hm_spin_byte *lock)
+{
+    if (!atomic_exchange_explicit(&lock->held, 1, memory_order_acquire))
+        return;
+    hm_spin_byte_acquire_contended(lock);
+}
+
+static inline void hm_spin_byte_release(hm_spin_byte *lock)
+{
+    atomic_store_explicit(&lock->held, 0, memory_order_release);
+}
+
 #endif /* HOSTMEM_SPIN_H */
