@@ -52,6 +52,18 @@ hm_ledger *hm_ledger_create(const hm_allocator *allocator, size_t page_size)
 }
 
 
+/* Under ledger->lock, its only writer: readers load them any time, so they are atomic,
+   but a change needs no locked instruction. */
+static void counter_move(_Atomic(uint64_t) *counter, uint64_t delta)
+{
+    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + delta, memory_order_relaxed);
+}
+
+static void counter_move_size(_Atomic(size_t) *counter, size_t delta)
+{
+    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + delta, memory_order_relaxed);
+}
+
 /* --- radix table --- */
 
 static _Atomic(hm_region *) *radix_slot(hm_ledger *ledger, uintptr_t addr)
@@ -106,15 +118,15 @@ static bool radix_make_path(hm_ledger *ledger, uintptr_t addr)
 }
 
 /* Under ledger->lock: clears the slots of [base, end) that still name region. */
-static void radix_unlink(hm_ledger *ledger, hm_region *region, uintptr_t base, uintptr_t end)
+static void radix_unlink(hm_ledger *ledger, const hm_region *region, uintptr_t base, uintptr_t end)
 {
     uintptr_t addr;
 
     for (addr = base & ~(((uintptr_t)1 << GRANULE_SHIFT) - 1); addr < end; addr += (uintptr_t)1 << GRANULE_SHIFT) {
         _Atomic(hm_region *) *slot = radix_slot(ledger, addr);
-        hm_region *expected = region;
-        if (slot)
-            atomic_compare_exchange_strong_explicit(slot, &expected, NULL, memory_order_release, memory_order_relaxed);
+        /* Every writer holds the ledger's lock: no exchange needed. */
+        if (slot && atomic_load_explicit(slot, memory_order_relaxed) == region)
+            atomic_store_explicit(slot, NULL, memory_order_release);
         if (addr + ((uintptr_t)1 << GRANULE_SHIFT) < addr)
             break; /* top of the address space */
     }
@@ -250,10 +262,10 @@ hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes)
 
 void hm_region_set_origin(hm_region *region, uint32_t protect, unsigned level)
 {
-    hm_spin_byte_acquire(&region->lock);
+    /* No lock: only a snapshot reads these, and only once the region is live, which
+       publish makes it under the region's lock after this store. */
     region->protect = protect;
     region->level = (uint8_t)level;
-    hm_spin_byte_release(&region->lock);
 }
 
 void hm_ledger_discard_region(hm_ledger *ledger, hm_region *region)
@@ -304,10 +316,9 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
     }
     region->live = 1;
     hm_spin_byte_release(&region->lock);
+    counter_move(&ledger->reserved, (uint64_t)size);
+    counter_move_size(&ledger->regions, 1);
     hm_spin_release(&ledger->lock);
-
-    atomic_fetch_add_explicit(&ledger->reserved, (uint64_t)size, memory_order_relaxed);
-    atomic_fetch_add_explicit(&ledger->regions, 1, memory_order_relaxed);
     return true;
 }
 
@@ -398,10 +409,10 @@ uint64_t hm_ledger_retire_region(hm_ledger *ledger, hm_region *region)
     hm_spin_byte_release(&region->lock);
 
     hm_ledger_uncharge(ledger, committed);
-    atomic_fetch_sub_explicit(&ledger->reserved, (uint64_t)(end - base), memory_order_relaxed);
-    atomic_fetch_sub_explicit(&ledger->regions, 1, memory_order_relaxed);
 
     hm_spin_acquire(&ledger->lock);
+    counter_move(&ledger->reserved, (uint64_t)0 - (uint64_t)(end - base));
+    counter_move_size(&ledger->regions, (size_t)0 - 1);
     radix_unlink(ledger, region, base, end);
     put_record(ledger, region);
     hm_spin_release(&ledger->lock);
