@@ -24,7 +24,7 @@ static inline bool hm_budget_charge(hm_budget *budget, uint64_t bytes, uint64_t 
     do {
         if (bytes > ceiling || now > ceiling - bytes)
             return false;
-    } while (!atomic_compare_exchange_weak_explicit(&budget->used, &now, now + bytes, memory_order_relaxed,
+    } while (!atomic_compare_exchange_weak_explicit(&budget->used, &now, now + bytes, memory_order_seq_cst,
                                                     memory_order_relaxed));
     now += bytes;
     peak = atomic_load_explicit(&budget->peak, memory_order_relaxed);
@@ -36,12 +36,12 @@ static inline bool hm_budget_charge(hm_budget *budget, uint64_t bytes, uint64_t 
 
 static inline void hm_budget_uncharge(hm_budget *budget, uint64_t bytes)
 {
-    atomic_fetch_sub_explicit(&budget->used, bytes, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&budget->used, bytes, memory_order_seq_cst);
 }
 
 static inline uint64_t hm_budget_used(const hm_budget *budget)
 {
-    return atomic_load_explicit(&((hm_budget *)budget)->used, memory_order_relaxed);
+    return atomic_load_explicit(&((hm_budget *)budget)->used, memory_order_seq_cst);
 }
 
 /* Never below used, even while a charge is between its two steps. */

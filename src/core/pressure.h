@@ -11,9 +11,10 @@
  * may commit and decommit while other threads are suspended (docs/notifications.md).
  *
  * hm_pressure_update runs on every commit and decommit: when no mark is crossed it
- * costs a fence, a load and a few compares. Its caller reads the books again after a
- * change and calls it again until it answers NONE (hm_limit_commit_changed does): with
- * the fences here, the last state decided then matches the last books.
+ * costs a load and a few compares. Its caller reads the books again after a change and
+ * calls it again until it answers NONE (hm_limit_commit_changed does). The books must
+ * change and be read with sequentially consistent operations (budget.h's are), as the
+ * decision is: the last state decided then matches the last books.
  */
 #ifndef HOSTMEM_PRESSURE_H
 #define HOSTMEM_PRESSURE_H
