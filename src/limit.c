@@ -24,8 +24,11 @@ uint64_t hm_limit_ceiling(const struct memory_manager *manager, EMemoryCriticalL
 
 void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell)
 {
-    if (fell)
-        atomic_fetch_add_explicit(&manager->freed_epoch, 1, memory_order_release);
+    /* Only a retry without a commit limit waits on the epoch, and only one that is
+       waiting needs it moved: one that registers after this load takes its snapshot of
+       the epoch after this fall, which is all it would have seen anyway. */
+    if (fell && atomic_load_explicit(&manager->epoch_waiters, memory_order_seq_cst))
+        atomic_fetch_add_explicit(&manager->freed_epoch, 1, memory_order_seq_cst);
     if (manager->settings.commit_limit) {
         BOOL changed = FALSE;
 
@@ -48,22 +51,28 @@ BOOL hm_limit_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLev
     if (level == eTaskCritical || !manager->settings.retry_timeout_ms || (limited && bytes > ceiling))
         return FALSE;
 
-    epoch = atomic_load_explicit(&manager->freed_epoch, memory_order_acquire);
     if (limited) {
         if (hm_pressure_force_low(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)))
             hm_notifier_post(&manager->notifier, hm_pressure_decision(&manager->pressure));
-    } else
+        epoch = 0;
+    } else {
+        atomic_fetch_add_explicit(&manager->epoch_waiters, 1, memory_order_seq_cst);
+        epoch = atomic_load_explicit(&manager->freed_epoch, memory_order_seq_cst);
         hm_notifier_force_low(&manager->notifier);
+    }
 
     start = hm_os.GetTickCount64();
     for (;;) {
         if (limited ? hm_ledger_committed_bytes(manager->ledger) <= ceiling - bytes
                     : atomic_load_explicit(&manager->freed_epoch, memory_order_acquire) != epoch)
-            return TRUE;
+            break;
         if (hm_os.GetTickCount64() - start >= manager->settings.retry_timeout_ms)
-            return TRUE; /* one more try all the same */
+            break; /* one more try all the same */
         hm_os.Sleep(1);
     }
+    if (!limited)
+        atomic_fetch_sub_explicit(&manager->epoch_waiters, 1, memory_order_relaxed);
+    return TRUE;
 }
 
 HRESULT hm_limit_out_of_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes,
@@ -96,7 +105,29 @@ void hm_limit_escalate(struct memory_manager *manager, EMemoryCriticalLevel leve
     manager->settings.escalation_callback(manager->settings.escalation_context, &info);
 }
 
-HRESULT hm_limit_memory_load(struct memory_manager *manager, DWORD *load, SIZE_T *available)
+/* committed / load_unit, capped at 100, for committed below the limit: the CLR's GC asks
+   for the load often and a 64-bit division costs more than the OS's own answer (Wine
+   answers from a cache in a few nanoseconds). A multiplication by the reciprocal
+   lands within one of the quotient; two compares make it exact. */
+static DWORD load_percent(const struct memory_manager *manager, uint64_t committed)
+{
+    uint64_t unit = manager->load_unit, q;
+
+    if (unit < 100 || unit > ((uint64_t)1 << 56))
+        q = committed / unit; /* limits under 10000 bytes or over 2^62: exact the slow way */
+    else {
+        q = (uint64_t)((double)committed * manager->load_scale);
+        if (q > 101)
+            q = 101; /* committed < limit < 101 units */
+        while (q && q * unit > committed)
+            q--;
+        while (committed - q * unit >= unit)
+            q++;
+    }
+    return q > 100 ? 100 : (DWORD)q;
+}
+
+static HRESULT memory_load(struct memory_manager *manager, DWORD *load, SIZE_T *available)
 {
     uint64_t limit = manager->settings.commit_limit, committed, room;
     MEMORYSTATUSEX status;
@@ -116,13 +147,22 @@ HRESULT hm_limit_memory_load(struct memory_manager *manager, DWORD *load, SIZE_T
         room = committed < limit ? limit - committed : 0;
         if (room > status.ullAvailPhys)
             room = status.ullAvailPhys;
-        *load = committed >= limit ? 100 : (DWORD)(committed / (limit / 100 ? limit / 100 : 1));
-        if (*load > 100)
-            *load = 100;
+        *load = committed >= limit ? 100 : load_percent(manager, committed);
         *available = room > (uint64_t)SIZE_MAX ? SIZE_MAX : (SIZE_T)room;
         return S_OK;
     }
     *load = status.dwMemoryLoad;
     *available = status.ullAvailPhys > (DWORDLONG)SIZE_MAX ? SIZE_MAX : (SIZE_T)status.ullAvailPhys;
     return S_OK;
+}
+
+/* The vtable's entry (memory_manager.h). */
+HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = memory_load(manager, load, available);
+
+    /* As VirtualProtect: never waits for the trace. */
+    HM_TRACE_CALL(manager, FALSE, .method = "GetMemoryLoad", .present = HM_TRACE_HRESULT, .hr = hr);
+    return hr;
 }

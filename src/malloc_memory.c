@@ -79,23 +79,22 @@ static SIZE_T round_up(SIZE_T value, SIZE_T unit)
 
 void *hm_malloc_memory_map(struct memory_manager *manager, SIZE_T bytes, DWORD protect, EMemoryCriticalLevel level)
 {
-    uint64_t as_limit = manager->settings.address_space_limit;
     SIZE_T span = round_up(bytes, manager->page_size);
     hm_block mapping;
     BOOL listed;
     DWORD error;
     void *base;
 
-    if (!hm_budget_charge(&manager->address_space, span, as_limit ? as_limit : UINT64_MAX))
+    if (!hm_manager_charge_address_space(manager, span))
         return NULL;
     if (!hm_ledger_charge(manager->ledger, span, hm_limit_ceiling(manager, level))) {
-        hm_budget_uncharge(&manager->address_space, span);
+        hm_manager_uncharge_address_space(manager, span);
         return NULL;
     }
     if (!(base = hm_os.VirtualAlloc(NULL, span, MEM_RESERVE | MEM_COMMIT, protect))) {
         error = GetLastError();
         hm_ledger_uncharge(manager->ledger, span);
-        hm_budget_uncharge(&manager->address_space, span);
+        hm_manager_uncharge_address_space(manager, span);
         hm_limit_commit_changed(manager, FALSE);
         SetLastError(error);
         return NULL;
@@ -113,7 +112,7 @@ void *hm_malloc_memory_map(struct memory_manager *manager, SIZE_T bytes, DWORD p
     if (!listed) {
         hm_os.VirtualFree(base, 0, MEM_RELEASE);
         hm_ledger_uncharge(manager->ledger, span);
-        hm_budget_uncharge(&manager->address_space, span);
+        hm_manager_uncharge_address_space(manager, span);
         hm_limit_commit_changed(manager, FALSE);
         SetLastError(ERROR_NOT_ENOUGH_MEMORY);
         return NULL;
@@ -134,7 +133,7 @@ BOOL hm_malloc_memory_unmap(struct memory_manager *manager, void *base, SIZE_T b
     hm_lock_release(&manager->lock);
     atomic_fetch_sub_explicit(&manager->malloc_committed, span, memory_order_relaxed);
     hm_ledger_uncharge(manager->ledger, span);
-    hm_budget_uncharge(&manager->address_space, span);
+    hm_manager_uncharge_address_space(manager, span);
     hm_limit_commit_changed(manager, TRUE);
     return TRUE;
 }

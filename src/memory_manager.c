@@ -19,11 +19,6 @@
 
 static const IHostMemoryManagerVtbl memory_manager_vtbl;
 
-static inline struct memory_manager *impl_from_IHostMemoryManager(IHostMemoryManager *iface)
-{
-    return CONTAINING_RECORD(iface, struct memory_manager, IHostMemoryManager_iface);
-}
-
 BOOL hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *row, BOOL wait)
 {
     DWORD error = GetLastError();
@@ -147,65 +142,9 @@ static HRESULT WINAPI memory_manager_CreateMalloc(IHostMemoryManager *iface, DWO
     return hr;
 }
 
-static HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, void *address, SIZE_T size,
-                                                  DWORD type, DWORD protect, EMemoryCriticalLevel level,
-                                                  void **mem)
-{
-    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    HRESULT hr;
-
-    if (!mem)
-        return E_POINTER;
-    hr = hm_virtual_alloc(manager, address, size, type, protect, level, mem);
-
-    HM_TRACE_CALL(manager, TRUE, .method = "VirtualAlloc", .present = HM_TRACE_LEVEL | HM_TRACE_ADDRESS | HM_TRACE_SIZE |
-                  HM_TRACE_FLAGS | HM_TRACE_PROTECT | HM_TRACE_HRESULT | HM_TRACE_RESULT, .level = (DWORD)level,
-                  .address = address, .size = size, .flags = type, .protect = protect, .hr = hr, .result = *mem);
-    return hr;
-}
-
-static HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVOID address, SIZE_T size, DWORD free_type)
-{
-    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    HRESULT hr = hm_virtual_free(manager, address, size, free_type);
-
-    HM_TRACE_CALL(manager, TRUE, .method = "VirtualFree", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_FLAGS |
-                  HM_TRACE_HRESULT, .address = address, .size = size, .flags = free_type, .hr = hr);
-    return hr;
-}
-
-static HRESULT WINAPI memory_manager_VirtualQuery(IHostMemoryManager *iface, void *address, void *buffer, SIZE_T length, SIZE_T *result)
-{
-    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    HRESULT hr = hm_virtual_query(manager, address, buffer, length, result);
-
-    /* Never waits for the trace either: a row is dropped rather than wait. */
-    HM_TRACE_CALL(manager, FALSE, .method = "VirtualQuery", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_HRESULT,
-                  .address = address, .size = length, .hr = hr);
-    return hr;
-}
-
-static HRESULT WINAPI memory_manager_VirtualProtect(IHostMemoryManager *iface, void *address, SIZE_T size, DWORD protect, DWORD *old_protect)
-{
-    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    HRESULT hr = hm_virtual_protect(address, size, protect, old_protect);
-
-    /* The CLR may call it while other threads are suspended: a row is dropped (and
-       counted) rather than wait for the trace. */
-    HM_TRACE_CALL(manager, FALSE, .method = "VirtualProtect", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_PROTECT |
-                  HM_TRACE_HRESULT, .address = address, .size = size, .protect = protect, .hr = hr);
-    return hr;
-}
-
-static HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available)
-{
-    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    HRESULT hr = hm_limit_memory_load(manager, load, available);
-
-    /* As VirtualProtect: never waits for the trace. */
-    HM_TRACE_CALL(manager, FALSE, .method = "GetMemoryLoad", .present = HM_TRACE_HRESULT, .hr = hr);
-    return hr;
-}
+/* VirtualAlloc, VirtualFree, VirtualQuery and VirtualProtect are virtual.c's, and
+   GetMemoryLoad is limit.c's: each beside the code it runs, so that the call is one
+   frame around its OS call (memory_manager.h). */
 
 /* On the notifier thread (or inline where none runs), outside every hostmem lock. The
    row never waits for the trace's lock, whose holder may be suspended: on the thread
@@ -375,9 +314,12 @@ HRESULT hm_manager_create(const hm_settings *settings, struct memory_manager **r
         hm_os.HeapDestroy(heap);
         return E_OUTOFMEMORY;
     }
-    if (settings->commit_limit)
+    if (settings->commit_limit) {
         hm_pressure_init(&manager->pressure, settings->commit_limit, settings->high_water_percent,
                          settings->low_water_percent);
+        manager->load_unit = settings->commit_limit / 100 ? settings->commit_limit / 100 : 1;
+        manager->load_scale = 1.0 / (double)manager->load_unit;
+    }
     if (settings->trace_file[0])
         manager->trace = hm_trace_open(settings->trace_file, heap);
     /* Without a limit of its own, hostmem passes on what the OS says of memory. With a

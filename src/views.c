@@ -44,12 +44,14 @@ HRESULT hm_views_acquired(struct memory_manager *manager, void *start, SIZE_T si
        so the books never keep bytes that no Released call could take back. */
     if (replaced) {
         atomic_fetch_sub_explicit(&manager->mapped_bytes, previous.size, memory_order_relaxed);
-        hm_budget_uncharge(&manager->address_space, previous.size);
+        hm_manager_uncharge_address_space(manager, previous.size);
     }
     if (!recorded)
         return E_OUTOFMEMORY;
     atomic_fetch_add_explicit(&manager->mapped_bytes, size, memory_order_relaxed);
-    hm_budget_charge(&manager->address_space, size, UINT64_MAX);
+    /* Past the limit too: the view exists, and its release will uncharge it. */
+    if (manager->settings.address_space_limit)
+        hm_budget_charge(&manager->address_space, size, UINT64_MAX);
     return S_OK;
 }
 
@@ -64,6 +66,6 @@ HRESULT hm_views_released(struct memory_manager *manager, void *start)
     if (!found)
         return HOST_E_INVALIDOPERATION;
     atomic_fetch_sub_explicit(&manager->mapped_bytes, view.size, memory_order_relaxed);
-    hm_budget_uncharge(&manager->address_space, view.size);
+    hm_manager_uncharge_address_space(manager, view.size);
     return S_OK;
 }

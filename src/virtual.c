@@ -58,7 +58,6 @@ static HRESULT reserve_region(struct memory_manager *manager, void *address, SIZ
                               DWORD protect, EMemoryCriticalLevel level, void **mem, DWORD *os_error)
 {
     uintptr_t start = (uintptr_t)address;
-    uint64_t as_limit = manager->settings.address_space_limit;
     SIZE_T span;
     uint64_t charge;
     hm_region *region;
@@ -80,13 +79,13 @@ static HRESULT reserve_region(struct memory_manager *manager, void *address, SIZ
     if (!(region = hm_ledger_prepare_region(manager->ledger, span)))
         return HM_E_NO_MEMORY;
     hm_region_set_origin(region, protect, (unsigned)level); /* for HostMemEnumRegions */
-    if (!hm_budget_charge(&manager->address_space, span, as_limit ? as_limit : UINT64_MAX)) {
+    if (!hm_manager_charge_address_space(manager, span)) {
         hm_ledger_discard_region(manager->ledger, region);
         return HM_E_NO_MEMORY;
     }
     charge = (type & MEM_COMMIT) ? span : 0;
     if (charge && !hm_ledger_charge(manager->ledger, charge, hm_limit_ceiling(manager, level))) {
-        hm_budget_uncharge(&manager->address_space, span);
+        hm_manager_uncharge_address_space(manager, span);
         hm_ledger_discard_region(manager->ledger, region);
         return HM_E_NO_MEMORY;
     }
@@ -99,7 +98,7 @@ static HRESULT reserve_region(struct memory_manager *manager, void *address, SIZ
         else
             hm_ledger_discard_region(manager->ledger, region);
         hm_ledger_uncharge(manager->ledger, charge);
-        hm_budget_uncharge(&manager->address_space, span);
+        hm_manager_uncharge_address_space(manager, span);
         hm_limit_commit_changed(manager, FALSE);
         return os_failure(*os_error);
     }
@@ -142,7 +141,7 @@ static HRESULT commit_in_region(struct memory_manager *manager, hm_region *regio
     return S_OK;
 }
 
-static HRESULT try_virtual_alloc(struct memory_manager *manager, void *address, SIZE_T size, DWORD type,
+static inline HRESULT try_virtual_alloc(struct memory_manager *manager, void *address, SIZE_T size, DWORD type,
                                  DWORD protect, EMemoryCriticalLevel level, void **mem, DWORD *os_error)
 {
     hm_region *region;
@@ -167,24 +166,29 @@ static HRESULT try_virtual_alloc(struct memory_manager *manager, void *address, 
     return os_failure(*os_error);
 }
 
-HRESULT hm_virtual_alloc(struct memory_manager *manager, void *address, SIZE_T size, DWORD type, DWORD protect,
-                         EMemoryCriticalLevel level, void **mem)
+static HRESULT virtual_alloc(struct memory_manager *manager, void *address, SIZE_T size, DWORD type, DWORD protect,
+                             EMemoryCriticalLevel level, void **mem)
 {
     DWORD os_error = 0;
+    BOOL waited = FALSE;
     HRESULT hr;
 
     *mem = NULL;
     if (!hm_level_is_valid((uint32_t)level) || !arguments_are_valid(manager, address, size, type, protect))
         return invalid_parameter();
-    hr = try_virtual_alloc(manager, address, size, type, protect, level, mem, &os_error);
-    if (hr == HM_E_NO_MEMORY && hm_limit_wait_for_memory(manager, level, size))
+    /* One call site, so that the attempt is inlined here: see memory_manager.h. */
+    for (;;) {
         hr = try_virtual_alloc(manager, address, size, type, protect, level, mem, &os_error);
+        if (hr != HM_E_NO_MEMORY || waited || !hm_limit_wait_for_memory(manager, level, size))
+            break;
+        waited = TRUE;
+    }
     if (hr == HM_E_NO_MEMORY)
         hr = hm_limit_out_of_memory(manager, level, size, os_error, "VirtualAlloc");
     return hr;
 }
 
-HRESULT hm_virtual_free(struct memory_manager *manager, void *address, SIZE_T size, DWORD free_type)
+static HRESULT virtual_free(struct memory_manager *manager, void *address, SIZE_T size, DWORD free_type)
 {
     uintptr_t start = (uintptr_t)address;
     hm_region *region;
@@ -218,7 +222,7 @@ HRESULT hm_virtual_free(struct memory_manager *manager, void *address, SIZE_T si
     if (free_type == MEM_RELEASE) {
         uint64_t span = hm_region_end(region) - hm_region_base(region);
         pages = hm_ledger_retire_region(manager->ledger, region) / manager->page_size;
-        hm_budget_uncharge(&manager->address_space, span);
+        hm_manager_uncharge_address_space(manager, span);
     } else {
         pages = hm_region_mark_decommitted(region, start, size ? start + size : hm_region_end(region));
         hm_ledger_unlock_region(region);
@@ -229,7 +233,7 @@ HRESULT hm_virtual_free(struct memory_manager *manager, void *address, SIZE_T si
     return S_OK;
 }
 
-HRESULT hm_virtual_query(const struct memory_manager *manager, void *address, void *buffer, SIZE_T length,
+static HRESULT virtual_query(const struct memory_manager *manager, void *address, void *buffer, SIZE_T length,
                          SIZE_T *result)
 {
     SIZE_T written;
@@ -254,11 +258,63 @@ HRESULT hm_virtual_query(const struct memory_manager *manager, void *address, vo
     return S_OK;
 }
 
-HRESULT hm_virtual_protect(void *address, SIZE_T size, DWORD protect, DWORD *old_protect)
+static HRESULT virtual_protect(void *address, SIZE_T size, DWORD protect, DWORD *old_protect)
 {
     if (!old_protect)
         return E_POINTER;
     if (!hm_os.VirtualProtect(address, size, protect, old_protect))
         return hm_win32_error_to_hresult(GetLastError());
     return S_OK;
+}
+
+/* --- the vtable's entries (memory_manager.h) --- */
+
+HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, void *address, SIZE_T size,
+                                                  DWORD type, DWORD protect, EMemoryCriticalLevel level,
+                                                  void **mem)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr;
+
+    if (!mem)
+        return E_POINTER;
+    hr = virtual_alloc(manager, address, size, type, protect, level, mem);
+
+    HM_TRACE_CALL(manager, TRUE, .method = "VirtualAlloc", .present = HM_TRACE_LEVEL | HM_TRACE_ADDRESS | HM_TRACE_SIZE |
+                  HM_TRACE_FLAGS | HM_TRACE_PROTECT | HM_TRACE_HRESULT | HM_TRACE_RESULT, .level = (DWORD)level,
+                  .address = address, .size = size, .flags = type, .protect = protect, .hr = hr, .result = *mem);
+    return hr;
+}
+
+HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVOID address, SIZE_T size, DWORD free_type)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = virtual_free(manager, address, size, free_type);
+
+    HM_TRACE_CALL(manager, TRUE, .method = "VirtualFree", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_FLAGS |
+                  HM_TRACE_HRESULT, .address = address, .size = size, .flags = free_type, .hr = hr);
+    return hr;
+}
+
+HRESULT WINAPI memory_manager_VirtualQuery(IHostMemoryManager *iface, void *address, void *buffer, SIZE_T length, SIZE_T *result)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = virtual_query(manager, address, buffer, length, result);
+
+    /* Never waits for the trace either: a row is dropped rather than wait. */
+    HM_TRACE_CALL(manager, FALSE, .method = "VirtualQuery", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_HRESULT,
+                  .address = address, .size = length, .hr = hr);
+    return hr;
+}
+
+HRESULT WINAPI memory_manager_VirtualProtect(IHostMemoryManager *iface, void *address, SIZE_T size, DWORD protect, DWORD *old_protect)
+{
+    struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
+    HRESULT hr = virtual_protect(address, size, protect, old_protect);
+
+    /* The CLR may call it while other threads are suspended: a row is dropped (and
+       counted) rather than wait for the trace. */
+    HM_TRACE_CALL(manager, FALSE, .method = "VirtualProtect", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_PROTECT |
+                  HM_TRACE_HRESULT, .address = address, .size = size, .protect = protect, .hr = hr);
+    return hr;
 }
