@@ -510,6 +510,36 @@ static void memory_load_under_a_limit_is_the_share_of_the_limit_committed(void *
     release_last((IUnknown *)manager);
 }
 
+/* GetMemoryLoad divides by a hundredth of the limit without a division instruction:
+   every page committed, the load is still exactly committed / (limit / 100), whether
+   the hundredth is a whole number of pages, a fraction of one, or under 100 bytes. */
+static void memory_load_is_exact_at_every_page(void **state)
+{
+    static const ULONGLONG limits[] = { 300 * PAGE, 250 * PAGE, 100 * PAGE + 12345, 2 * PAGE + 808 };
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+        HOSTMEM_CONFIG config = limit_config(limits[i]);
+        IHostMemoryManager *manager = new_manager(&config);
+        ULONGLONG unit = limits[i] / 100 ? limits[i] / 100 : 1;
+        char *base = reserve(manager, 320 * PAGE);
+        ULONGLONG committed;
+
+        for (committed = 0; committed + PAGE <= limits[i]; committed += PAGE) {
+            DWORD load = 1000;
+            SIZE_T available;
+            ULONGLONG expected = committed / unit > 100 ? 100 : committed / unit;
+
+            assert_int_equal(IHostMemoryManager_GetMemoryLoad(manager, &load, &available), S_OK);
+            assert_int_equal(load, expected);
+            assert_int_equal(commit(manager, base + committed, PAGE, eTaskCritical), S_OK);
+        }
+        release(manager, base);
+        release_last((IUnknown *)manager);
+    }
+}
+
 static void memory_load_available_never_exceeds_what_the_os_has(void **state)
 {
     HOSTMEM_CONFIG config = limit_config((ULONGLONG)1 << 50); /* a petabyte */
@@ -846,6 +876,7 @@ int main(void)
         T(request_larger_than_limit_plus_headroom_is_not_waited_for),
         T(malloc_at_a_critical_level_is_retried_once),
         T(memory_load_under_a_limit_is_the_share_of_the_limit_committed),
+        T(memory_load_is_exact_at_every_page),
         T(memory_load_available_never_exceeds_what_the_os_has),
         T(crossing_the_water_marks_notifies_low_neutral_high_in_order),
         T(hovering_at_a_mark_notifies_once),
