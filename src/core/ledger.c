@@ -244,9 +244,10 @@ hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes)
         return NULL;
     }
 
-    /* A reader from the record's previous life may still hold its lock. */
-    hm_spin_byte_acquire(&region->lock);
-    region->live = 0;
+    /* No lock: a reader from the record's previous life may still take it, but finds
+       the record not live (it stopped being live before it was recycled) and reads
+       nothing else of it; everything written here precedes the release that makes
+       the region live (hm_ledger_publish_region). */
     region->base = 0;
     region->npages = npages;
     region->page_shift = (uint8_t)ledger->page_shift;
@@ -256,14 +257,13 @@ hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes)
         region->u.pages = pages;
     else
         region->u.inline_bits = 0;
-    hm_spin_byte_release(&region->lock);
     return region;
 }
 
 void hm_region_set_origin(hm_region *region, uint32_t protect, unsigned level)
 {
     /* No lock: only a snapshot reads these, and only once the region is live, which
-       publish makes it under the region's lock after this store. */
+       publish makes it with a release after this store. */
     region->protect = protect;
     region->level = (uint8_t)level;
 }
@@ -305,8 +305,9 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
     }
     /* A region comes alive only under the ledger's lock, so a snapshot that holds it
        sees no region appear while it walks (hm_ledger_snapshot). Nobody looks the
-       region up before this call returns: only the reserving thread knows base. */
-    hm_spin_byte_acquire(&region->lock);
+       region up before this call returns: only the reserving thread knows base, and a
+       lookup of a stray address that finds the slot early reads the region only once
+       the store below has made it live, and everything before that store with it. */
     region->base = base;
     if (committed) {
         uint64_t *bits = region_bits(region);
@@ -314,8 +315,7 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
         if (!region_is_inline(region))
             region->u.pages->committed = n;
     }
-    region->live = 1;
-    hm_spin_byte_release(&region->lock);
+    atomic_store_explicit(&region->live, 1, memory_order_release);
     counter_move(&ledger->reserved, (uint64_t)size);
     counter_move_size(&ledger->regions, 1);
     hm_spin_release(&ledger->lock);
@@ -330,7 +330,7 @@ hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr)
         hm_region *again;
 
         hm_spin_byte_acquire(&region->lock);
-        if (region->live && addr >= region->base && addr < region_end(region))
+        if (region_is_live(region) && addr >= region->base && addr < region_end(region))
             return region;
         hm_spin_byte_release(&region->lock);
         /* Released meanwhile (the slot is cleared soon) or recycled for other
@@ -381,7 +381,7 @@ size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacit
             hm_region *region = &chunk->records[i];
 
             hm_spin_byte_acquire(&region->lock);
-            if (region->live) {
+            if (region_is_live(region)) {
                 if (live < capacity) {
                     hm_region_info *info = &out[live];
                     info->base = region->base;
@@ -404,7 +404,7 @@ uint64_t hm_ledger_retire_region(hm_ledger *ledger, hm_region *region)
     uintptr_t base = region->base, end = region_end(region);
     uint64_t committed = (uint64_t)hm_region_committed_pages(region) << ledger->page_shift;
 
-    region->live = 0;
+    atomic_store_explicit(&region->live, 0, memory_order_relaxed); /* under its lock */
     region_free_pages(ledger, region);
     hm_spin_byte_release(&region->lock);
 
@@ -431,7 +431,7 @@ void hm_ledger_destroy(hm_ledger *ledger, void (*release_fn)(void *context, uint
         for (i = 0; i < chunk_records(ledger, chunk); i++) {
             hm_region *region = &chunk->records[i];
 
-            if (region->live && release_fn)
+            if (region_is_live(region) && release_fn)
                 release_fn(context, region->base);
             region_free_pages(ledger, region); /* live, or prepared and never published */
         }

@@ -44,7 +44,9 @@ struct hm_region {
     /* Orders every change of this region's pages with the OS call (held across it,
        microseconds): one exchange to take, a store to give; waiters spin, then yield. */
     hm_spin_byte lock;
-    uint8_t      live;
+    /* Set by publish under the ledger's lock (not the region's: only stray lookups can
+       find it before), cleared by retire under the region's lock. */
+    _Atomic(uint8_t) live;
     uint8_t      level;      /* how it was reserved, for hm_ledger_snapshot */
     uint8_t      page_shift;
     uint32_t     protect;
@@ -79,6 +81,11 @@ struct hm_ledger {
     _Atomic(size_t)   overhead;
     _Atomic(radix_mid *) top[TOP_SLOTS];
 };
+
+static inline bool region_is_live(const hm_region *region)
+{
+    return atomic_load_explicit(&((hm_region *)region)->live, memory_order_acquire) != 0;
+}
 
 static inline bool region_is_inline(const hm_region *region) { return region->npages <= INLINE_PAGES; }
 
