@@ -34,16 +34,24 @@
 #define HM_E_NO_MEMORY ((HRESULT)0xE0DE0001L)
 
 struct memory_manager {
+    /* First, together: what every VirtualAlloc, VirtualFree and GetMemoryLoad reads. An
+       OS call pushes the caller's lines out of the caches, and each line read again
+       after it costs an L2 or L3 access; these fit in a few adjacent lines. */
     IHostMemoryManager IHostMemoryManager_iface;
     LONG               ref;
-    hm_settings        settings;
-    HANDLE             heap;        /* bookkeeping: this object, the ledger, mallocs' tables */
-    hm_allocator       allocator;   /* over heap, for the portable core */
     hm_ledger         *ledger;      /* reservations, pages, commit charge */
+    hm_trace          *trace;       /* NULL: tracing off, one predictable branch per call */
     SIZE_T             page_size;
-    SIZE_T             granularity;
     SIZE_T             max_request;
     uintptr_t          min_address, max_address; /* of user address space */
+    hm_pressure        pressure;    /* with a commit limit */
+    _Atomic(uint32_t)  epoch_waiters; /* retries waiting on freed_epoch (no commit limit) */
+    uint64_t           load_unit;   /* a hundredth of the commit limit (at least 1) */
+    double             load_scale;  /* 1 / load_unit: GetMemoryLoad divides by none */
+    hm_settings        settings;    /* commit_limit and headroom first */
+    HANDLE             heap;        /* bookkeeping: this object, the ledger, mallocs' tables */
+    hm_allocator       allocator;   /* over heap, for the portable core */
+    SIZE_T             granularity;
     hm_lock            lock;        /* mallocs, views; never held across a call out */
     hm_list_entry      mallocs;
     hm_block_table     views;       /* mapped views the CLR reported: base -> bytes */
@@ -51,12 +59,8 @@ struct memory_manager {
     /* Reserved + mapped, against addressSpaceLimit; only kept when there is one (the
        setting never changes), so the hot paths pay no locked add for it otherwise. */
     hm_budget          address_space;
-    hm_pressure        pressure;    /* with a commit limit */
-    uint64_t           load_unit;   /* a hundredth of the commit limit (at least 1) */
-    double             load_scale;  /* 1 / load_unit: GetMemoryLoad divides by none */
     hm_notifier        notifier;
     _Atomic(uint64_t)  freed_epoch; /* moves when commit falls while a retry waits for it */
-    _Atomic(uint32_t)  epoch_waiters; /* retries waiting on freed_epoch (no commit limit) */
     _Atomic(uint64_t)  mapped_bytes;
     struct malloc_counters *_Atomic counters; /* every IHostMalloc's mallocBytes (malloc_memory.c) */
     struct malloc_counters *spare_counters;   /* under lock */
@@ -64,7 +68,6 @@ struct memory_manager {
     _Atomic(uint64_t)  failures[3];
     _Atomic(uint64_t)  escalations;
     _Atomic(uint64_t)  notifications[3];
-    hm_trace          *trace;       /* NULL: tracing off, one predictable branch per call */
     struct hm_governance governance; /* IHostPolicyManager, IActionOnCLREvent, their counts */
     _Atomic(int)       notification_state; /* the last EMemoryAvailable delivered, 0 before any */
     struct hm_publisher *publisher; /* NULL: statistics not published (publish.c) */

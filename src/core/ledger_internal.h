@@ -65,8 +65,8 @@ typedef struct record_chunk {
 } record_chunk;
 
 struct hm_ledger {
-    hm_allocator allocator;
-    size_t       page_size;
+    /* What every commit and reservation touches, in the first line. */
+    hm_budget         committed;
     unsigned     page_shift;
     /* Radix writers, the free list, the chunks. Held for a few dozen instructions, or
        across a bookkeeping allocation (a new chunk or radix node, rare), or through a
@@ -75,9 +75,10 @@ struct hm_ledger {
     hm_region   *free_records;
     record_chunk *chunks;      /* newest first */
     unsigned     newest_used;  /* records of chunks[0] handed out */
-    hm_budget         committed;
     _Atomic(uint64_t) reserved;
     _Atomic(size_t)   regions;
+    size_t       page_size;
+    hm_allocator allocator;
     _Atomic(size_t)   overhead;
     _Atomic(radix_mid *) top[TOP_SLOTS];
 };
