@@ -175,15 +175,15 @@ static size_t bitmap_words(size_t npages) { return (npages + 63) / 64; }
 
 static size_t pages_bytes(size_t npages)
 {
-    return sizeof(region_pages) + bitmap_words(npages) * sizeof(uint64_t);
+    return bitmap_words(npages) * sizeof(uint64_t);
 }
 
 /* A region's bitmap when it is not inline; the record is the caller's (locked, or not
    yet visible to anyone). */
 static void region_free_pages(hm_ledger *ledger, hm_region *region)
 {
-    if (!region_is_inline(region) && region->u.pages)
-        ledger_free(ledger, region->u.pages, pages_bytes(region->npages));
+    if (!region_is_inline(region) && region->u.bits)
+        ledger_free(ledger, region->u.bits, pages_bytes(region->npages));
     region->npages = 0; /* inline from now on: nothing to free twice */
     region->u.inline_bits = 0;
 }
@@ -222,7 +222,7 @@ static void put_record(hm_ledger *ledger, hm_region *region)
 hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes)
 {
     size_t npages;
-    region_pages *pages = NULL;
+    uint64_t *pages = NULL;
     hm_region *region;
 
     if (!bytes || bytes > SIZE_MAX - (ledger->page_size - 1))
@@ -254,7 +254,7 @@ hm_region *hm_ledger_prepare_region(hm_ledger *ledger, size_t bytes)
     region->level = 0;
     region->protect = 0;
     if (pages)
-        region->u.pages = pages;
+        region->u.bits = pages;
     else
         region->u.inline_bits = 0;
     return region;
@@ -310,10 +310,7 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
        the store below has made it live, and everything before that store with it. */
     region->base = base;
     if (committed) {
-        uint64_t *bits = region_bits(region);
-        size_t n = hm_ledger_bits_apply(bits, 0, region->npages, true, false);
-        if (!region_is_inline(region))
-            region->u.pages->committed = n;
+        hm_ledger_bits_apply(region_bits(region), 0, region->npages, true, false);
     }
     atomic_store_explicit(&region->live, 1, memory_order_release);
     counter_move(&ledger->reserved, (uint64_t)size);
@@ -351,9 +348,15 @@ void hm_ledger_unlock_region(hm_region *region)
 uintptr_t hm_region_base(const hm_region *region) { return region->base; }
 uintptr_t hm_region_end(const hm_region *region)  { return region_end(region); }
 
+/* A walk of the bitmap for a big region: only snapshots and releases ask. */
 size_t hm_region_committed_pages(const hm_region *region)
 {
-    return region_is_inline(region) ? hm_ledger_popcount(region->u.inline_bits) : region->u.pages->committed;
+    const uint64_t *bits = region_bits((hm_region *)region);
+    size_t words = bitmap_words(region->npages), n = 0, i;
+
+    for (i = 0; i < words; i++)
+        n += hm_ledger_popcount(bits[i]);
+    return n;
 }
 
 /* --- snapshots --- */

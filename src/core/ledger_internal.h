@@ -4,7 +4,7 @@
  *
  * A record is what every reservation costs, so it is kept to 32 bytes (24 on 32-bit):
  * its lock is one byte, the bitmap of a region of up to 64 pages lives in the record
- * itself (and its committed count is that word's population), and records are carved
+ * itself (its committed count is the bitmap's population), and records are carved
  * from chunks of RECORDS_PER_CHUNK, so no per-record heap header and no list link is
  * paid. With the radix slot of its granule, a 64 KiB reservation costs about 40 bytes.
  */
@@ -34,12 +34,6 @@
 typedef struct radix_leaf { _Atomic(hm_region *) slot[LEAF_SLOTS]; } radix_leaf;
 typedef struct radix_mid  { _Atomic(radix_leaf *) leaf[MID_SLOTS]; } radix_mid;
 
-/* The pages of a region of more than INLINE_PAGES pages. */
-typedef struct region_pages {
-    size_t   committed; /* bits set */
-    uint64_t bits[];    /* one per page */
-} region_pages;
-
 struct hm_region {
     /* Orders every change of this region's pages with the OS call (held across it,
        microseconds): one exchange to take, a store to give; waiters spin, then yield. */
@@ -54,7 +48,9 @@ struct hm_region {
     size_t       npages;
     union {
         uint64_t      inline_bits; /* npages <= INLINE_PAGES */
-        region_pages *pages;       /* npages > INLINE_PAGES */
+        uint64_t     *bits;        /* npages > INLINE_PAGES: a bitmap of its own, and no
+                                      count beside it, so a commit touches one line of
+                                      it; the count is the population when asked */
         hm_region    *next_free;   /* not live, on the ledger's free list */
     } u;
 };
@@ -92,7 +88,7 @@ static inline bool region_is_inline(const hm_region *region) { return region->np
 
 static inline uint64_t *region_bits(hm_region *region)
 {
-    return region_is_inline(region) ? &region->u.inline_bits : region->u.pages->bits;
+    return region_is_inline(region) ? &region->u.inline_bits : region->u.bits;
 }
 
 static inline uintptr_t region_end(const hm_region *region)

@@ -72,8 +72,6 @@ static size_t mark(hm_region *region, uintptr_t start, uintptr_t end, bool commi
     if (!region_page_span(region, start, end, &first, &last))
         return 0;
     n = hm_ledger_bits_apply(region_bits(region), first, last, committed, false);
-    if (!region_is_inline(region))
-        region->u.pages->committed = committed ? region->u.pages->committed + n : region->u.pages->committed - n;
     return n;
 }
 
