@@ -269,9 +269,23 @@ static HRESULT virtual_protect(void *address, SIZE_T size, DWORD protect, DWORD 
 
 /* --- the vtable's entries (memory_manager.h) --- */
 
-HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, void *address, SIZE_T size,
-                                                  DWORD type, DWORD protect, EMemoryCriticalLevel level,
-                                                  void **mem)
+static HM_TRACE_OUT_OF_LINE void trace_alloc(struct memory_manager *manager, void *address, SIZE_T size, DWORD type,
+                                             DWORD protect, EMemoryCriticalLevel level, HRESULT hr, void *result)
+{
+    HM_TRACE_CALL(manager, TRUE, .method = "VirtualAlloc", .present = HM_TRACE_LEVEL | HM_TRACE_ADDRESS | HM_TRACE_SIZE |
+                  HM_TRACE_FLAGS | HM_TRACE_PROTECT | HM_TRACE_HRESULT | HM_TRACE_RESULT, .level = (DWORD)level,
+                  .address = address, .size = size, .flags = type, .protect = protect, .hr = hr, .result = result);
+}
+
+static HM_TRACE_OUT_OF_LINE void trace_free(struct memory_manager *manager, void *address, SIZE_T size,
+                                            DWORD free_type, HRESULT hr)
+{
+    HM_TRACE_CALL(manager, TRUE, .method = "VirtualFree", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_FLAGS |
+                  HM_TRACE_HRESULT, .address = address, .size = size, .flags = free_type, .hr = hr);
+}
+
+HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, void *address, SIZE_T size, DWORD type,
+                                           DWORD protect, EMemoryCriticalLevel level, void **mem)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
     HRESULT hr;
@@ -279,10 +293,8 @@ HRESULT WINAPI memory_manager_VirtualAlloc(IHostMemoryManager *iface, void *addr
     if (!mem)
         return E_POINTER;
     hr = virtual_alloc(manager, address, size, type, protect, level, mem);
-
-    HM_TRACE_CALL(manager, TRUE, .method = "VirtualAlloc", .present = HM_TRACE_LEVEL | HM_TRACE_ADDRESS | HM_TRACE_SIZE |
-                  HM_TRACE_FLAGS | HM_TRACE_PROTECT | HM_TRACE_HRESULT | HM_TRACE_RESULT, .level = (DWORD)level,
-                  .address = address, .size = size, .flags = type, .protect = protect, .hr = hr, .result = *mem);
+    if (manager->trace)
+        trace_alloc(manager, address, size, type, protect, level, hr, *mem);
     return hr;
 }
 
@@ -291,8 +303,8 @@ HRESULT WINAPI memory_manager_VirtualFree(IHostMemoryManager *iface, LPVOID addr
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
     HRESULT hr = virtual_free(manager, address, size, free_type);
 
-    HM_TRACE_CALL(manager, TRUE, .method = "VirtualFree", .present = HM_TRACE_ADDRESS | HM_TRACE_SIZE | HM_TRACE_FLAGS |
-                  HM_TRACE_HRESULT, .address = address, .size = size, .flags = free_type, .hr = hr);
+    if (manager->trace)
+        trace_free(manager, address, size, free_type, hr);
     return hr;
 }
 
