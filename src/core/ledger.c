@@ -330,8 +330,9 @@ hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr)
         if (region_is_live(region) && addr >= region->base && addr < region_end(region))
             return region;
         hm_spin_byte_release(&region->lock);
-        /* Released meanwhile (the slot is cleared soon) or recycled for other
-           addresses: the slot tells which region, if any, owns addr now. */
+        /* Released (its slots may still name it: hm_ledger_retire_region) or recycled
+           for other addresses: the slot, read again, tells which region, if any, owns
+           addr now; the same record twice means none. */
         again = radix_get(ledger, addr);
         if (again == region)
             return NULL;
@@ -413,10 +414,13 @@ uint64_t hm_ledger_retire_region(hm_ledger *ledger, hm_region *region)
 
     hm_ledger_uncharge(ledger, committed);
 
+    /* The radix slots of [base, end) keep naming the record: a lookup takes no address
+       on the slot's word, it checks the record it finds (live, and holding the
+       address) under the record's lock, so a stale slot reads as "not ours" whatever
+       the record became; and the next region the OS puts there overwrites them. */
     hm_spin_acquire(&ledger->lock);
     counter_move(&ledger->reserved, (uint64_t)0 - (uint64_t)(end - base));
     counter_move_size(&ledger->regions, (size_t)0 - 1);
-    radix_unlink(ledger, region, base, end);
     put_record(ledger, region);
     hm_spin_release(&ledger->lock);
     return committed;
