@@ -12,16 +12,6 @@
 
 #include "os.h"
 
-uint64_t hm_limit_ceiling(const struct memory_manager *manager, EMemoryCriticalLevel level)
-{
-    uint64_t limit = manager->settings.commit_limit, ceiling;
-
-    if (!limit)
-        return UINT64_MAX;
-    ceiling = limit + manager->settings.headroom[level];
-    return ceiling < limit ? UINT64_MAX : ceiling;
-}
-
 void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell)
 {
     /* Only a retry without a commit limit waits on the epoch, and only one that is

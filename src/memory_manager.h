@@ -154,7 +154,15 @@ HRESULT WINAPI memory_manager_VirtualProtect(IHostMemoryManager *iface, void *ad
    memory load the CLR reads --- */
 
 /* The most a request at this level may bring the commit charge to. */
-uint64_t hm_limit_ceiling(const struct memory_manager *manager, EMemoryCriticalLevel level);
+static inline uint64_t hm_limit_ceiling(const struct memory_manager *manager, EMemoryCriticalLevel level)
+{
+    uint64_t limit = manager->settings.commit_limit, ceiling;
+
+    if (!limit)
+        return UINT64_MAX;
+    ceiling = limit + manager->settings.headroom[level];
+    return ceiling < limit ? UINT64_MAX : ceiling;
+}
 /* After every change of the commit charge: wakes waiting retries when it fell, and
    under a limit moves the notification state. */
 void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell);

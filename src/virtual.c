@@ -192,7 +192,7 @@ static HRESULT virtual_free(struct memory_manager *manager, void *address, SIZE_
 {
     uintptr_t start = (uintptr_t)address;
     hm_region *region;
-    uint64_t pages;
+    uint64_t freed; /* committed bytes */
 
     if (free_type != MEM_DECOMMIT && free_type != MEM_RELEASE)
         return invalid_parameter();
@@ -221,14 +221,15 @@ static HRESULT virtual_free(struct memory_manager *manager, void *address, SIZE_
     }
     if (free_type == MEM_RELEASE) {
         uint64_t span = hm_region_end(region) - hm_region_base(region);
-        pages = hm_ledger_retire_region(manager->ledger, region) / manager->page_size;
+        freed = hm_ledger_retire_region(manager->ledger, region);
         hm_manager_uncharge_address_space(manager, span);
     } else {
-        pages = hm_region_mark_decommitted(region, start, size ? start + size : hm_region_end(region));
+        freed = (uint64_t)hm_region_mark_decommitted(region, start, size ? start + size : hm_region_end(region)) *
+                manager->page_size;
         hm_ledger_unlock_region(region);
-        hm_ledger_uncharge(manager->ledger, pages * manager->page_size);
+        hm_ledger_uncharge(manager->ledger, freed);
     }
-    if (pages)
+    if (freed)
         hm_limit_commit_changed(manager, TRUE);
     return S_OK;
 }
