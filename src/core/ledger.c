@@ -319,16 +319,35 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
     return true;
 }
 
+/* Under region's lock: whether it is the live region that holds addr. */
+static bool region_holds(const hm_region *region, uintptr_t addr)
+{
+    return region_is_live(region) && addr >= region->base && addr < region_end(region);
+}
+
 hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr)
 {
-    hm_region *region = radix_get(ledger, addr);
+    hm_region *hint = atomic_load_explicit(&ledger->last_found, memory_order_relaxed), *region;
 
+    /* Regions never overlap, so a live hint that holds addr is the answer. The hint is
+       only tried, never waited for: another thread may hold its lock across an OS call
+       for an address of no concern to this one. */
+    if (hint && hm_spin_byte_try_acquire(&hint->lock)) {
+        if (region_holds(hint, addr))
+            return hint;
+        hm_spin_byte_release(&hint->lock);
+    }
+
+    region = radix_get(ledger, addr);
     while (region) {
         hm_region *again;
 
         hm_spin_byte_acquire(&region->lock);
-        if (region_is_live(region) && addr >= region->base && addr < region_end(region))
+        if (region_holds(region, addr)) {
+            if (region != hint)
+                atomic_store_explicit(&ledger->last_found, region, memory_order_relaxed);
             return region;
+        }
         hm_spin_byte_release(&region->lock);
         /* Released (its slots may still name it: hm_ledger_retire_region) or recycled
            for other addresses: the slot, read again, tells which region, if any, owns

@@ -63,6 +63,10 @@ typedef struct record_chunk {
 struct hm_ledger {
     /* What every commit and reservation touches, in the first line. */
     hm_budget         committed;
+    /* The region the last lookup found: commits and decommits come in runs in one
+       reservation (the GC's heap, a loader heap), and a hit skips the three dependent
+       loads of the radix walk, which after an OS call are three cache misses. */
+    _Atomic(hm_region *) last_found;
     unsigned     page_shift;
     /* Radix writers, the free list, the chunks. Held for a few dozen instructions, or
        across a bookkeeping allocation (a new chunk or radix node, rare), or through a

@@ -17,6 +17,7 @@
 #define HOSTMEM_SPIN_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 typedef struct hm_spin {
     atomic_int held;
@@ -66,6 +67,13 @@ static inline void hm_spin_byte_acquire(hm_spin_byte *lock)
     if (!atomic_exchange_explicit(&lock->held, 1, memory_order_acquire))
         return;
     hm_spin_byte_acquire_contended(lock);
+}
+
+/* Takes the lock only if it is free now; never waits. */
+static inline bool hm_spin_byte_try_acquire(hm_spin_byte *lock)
+{
+    return !atomic_load_explicit(&lock->held, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&lock->held, 1, memory_order_acquire);
 }
 
 static inline void hm_spin_byte_release(hm_spin_byte *lock)
