@@ -4,10 +4,12 @@
  * builds natively (sanitizers, fuzzers).
  *
  * Lookups never walk a list: a three-level radix table maps every 64 KiB granule of a
- * reservation to its region record, and each region keeps one bit per page. Readers
- * take no table lock; region records are recycled but never freed while the ledger
- * lives, so a reader that raced with a release finds a dead or different region under
- * the region's own lock and looks again.
+ * reservation to its region record (the region the last lookup found is tried first),
+ * and each region keeps one bit per page. Readers take no table lock; region records
+ * are recycled but never freed while the ledger lives, and every lookup checks the
+ * record it found under the record's own lock, so a reader that raced with a release,
+ * or followed a slot a release left behind, finds a dead or different region and
+ * looks again. A record is 32 bytes (ledger_internal.h).
  *
  * Commit charging is separate from page marking so that the caller can charge before
  * it asks the OS (a refused request touches nothing) and give the charge back if the
