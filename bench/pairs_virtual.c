@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TARGET_VM      1.05 /* 0a, 0b, 1, 2: hostmem / kernel32 */
+/* Rows 1 and 2: hostmem adds at most 3% to the kernel call. The controls 0a, 0b are
+   held to the same 1.03: a harness that read 1.04 for kernel32 against itself could
+   not tell whether hostmem met it. */
+#define TARGET_VM      1.03
 #define TARGET_QUERY   1.05 /* 5a, 5b */
 
 /* --- pair 1: reserve+commit 64 KiB, release -------------------------------------------- */
