@@ -50,7 +50,7 @@ typedef void (*run_fn)(void *context, unsigned ops);
 
 typedef struct result {
     double   hostmem_ns, raw_ns, ratio, spread;
-    double   hostmem_spread, raw_spread; /* of the medians, for row 4's growths */
+    double   hostmem_spread, raw_spread; /* of the medians, for row 4's growths and 5b */
     unsigned rounds, ops;
 } result;
 
@@ -128,6 +128,9 @@ void print_table_header(void);
 /* A pair (when wanted): measured, printed and kept for the JSON. Target: the ratio
    hostmem / raw at most target. */
 void add_pair(const char *id, const char *name, double target, run_fn hostmem, run_fn raw, void *context);
+/* The same, with the target hostmem_ns - raw_ns at most max_added_ns. */
+void add_pair_within_ns(const char *id, const char *name, double max_added_ns, run_fn hostmem, run_fn raw,
+                        void *context);
 void report_scaling(const scaling s[2], const unsigned live[3]);
 void print_weight(const char *id, const char *name, double bytes, double target);
 void print_block_weight(const char *id, const block_weight *w);

@@ -8,10 +8,16 @@
 #include <math.h>
 #include <stdio.h>
 
+typedef enum target_kind {
+    TARGET_RATIO,    /* hostmem_ns / raw_ns, the median per-round ratio, at most target */
+    TARGET_ADDED_NS, /* hostmem_ns - raw_ns, the medians' difference, at most target ns */
+} target_kind;
+
 typedef struct row {
     const char *id, *name;
     result      r;
-    double      target;   /* ratio, 0: none */
+    double      target;   /* 0: none */
+    target_kind kind;
 } row;
 
 #define MAX_ROWS 16
@@ -46,19 +52,42 @@ void print_table_header(void)
            "target");
 }
 
+/* What hostmem adds to the raw call, ns, and that difference's spread (absolute: the
+   medians' spreads combined). */
+static double added_ns(const result *r, double *spread)
+{
+    double h = r->hostmem_ns * r->hostmem_spread, k = r->raw_ns * r->raw_spread;
+
+    *spread = sqrt(h * h + k * k);
+    return r->hostmem_ns - r->raw_ns;
+}
+
+/* A ratio row prints the ratio and its spread; an added-ns row prints the ns added and
+   their spread in the same columns, with units so they are not read as a ratio. */
 static void print_pair(const row *w)
 {
     char hostmem[32], raw[32], ratio[32], spread[32], target[32];
+    double value = w->r.ratio;
 
     snprintf(hostmem, sizeof(hostmem), "%.1f", w->r.hostmem_ns);
     snprintf(raw, sizeof(raw), "%.1f", w->r.raw_ns);
-    snprintf(ratio, sizeof(ratio), "%.3f", w->r.ratio);
-    snprintf(spread, sizeof(spread), "%.2f%%", w->r.spread * 100);
-    snprintf(target, sizeof(target), "<=%.2f", w->target);
-    print_cells(w->id, w->name, hostmem, raw, ratio, spread, target, verdict(w->r.ratio, w->target));
+    if (w->kind == TARGET_ADDED_NS) {
+        double added_spread;
+
+        value = added_ns(&w->r, &added_spread);
+        snprintf(ratio, sizeof(ratio), "%+.1fns", value);
+        snprintf(spread, sizeof(spread), "%.1fns", added_spread);
+        snprintf(target, sizeof(target), "<=%+.0fns", w->target);
+    } else {
+        snprintf(ratio, sizeof(ratio), "%.3f", w->r.ratio);
+        snprintf(spread, sizeof(spread), "%.2f%%", w->r.spread * 100);
+        snprintf(target, sizeof(target), "<=%.2f", w->target);
+    }
+    print_cells(w->id, w->name, hostmem, raw, ratio, spread, target, verdict(value, w->target));
 }
 
-void add_pair(const char *id, const char *name, double target, run_fn hostmem, run_fn raw, void *context)
+static void add_row(const char *id, const char *name, double target, target_kind kind, run_fn hostmem, run_fn raw,
+                    void *context)
 {
     row *w;
 
@@ -68,8 +97,20 @@ void add_pair(const char *id, const char *name, double target, run_fn hostmem, r
     w->id = id;
     w->name = name;
     w->target = target;
+    w->kind = kind;
     w->r = measure(hostmem, raw, context);
     print_pair(w);
+}
+
+void add_pair(const char *id, const char *name, double target, run_fn hostmem, run_fn raw, void *context)
+{
+    add_row(id, name, target, TARGET_RATIO, hostmem, raw, context);
+}
+
+void add_pair_within_ns(const char *id, const char *name, double max_added_ns, run_fn hostmem, run_fn raw,
+                        void *context)
+{
+    add_row(id, name, max_added_ns, TARGET_ADDED_NS, hostmem, raw, context);
 }
 
 /* The growth of a median from the first level to the last, and its spread. */
@@ -149,12 +190,18 @@ void write_json(const char *path, const char *machine)
         fatal("cannot write %s", path);
     fprintf(f, "{\n  \"mode\": \"%s\",\n  \"machine\": \"%s\",\n  \"commit_limit\": %llu,\n  \"pairs\": [",
             run->name, machine, (unsigned long long)COMMIT_LIMIT);
-    for (i = 0; i < row_count; i++)
+    for (i = 0; i < row_count; i++) {
         fprintf(f,
                 "%s\n    {\"id\": \"%s\", \"name\": \"%s\", \"hostmem_ns\": %.2f, \"raw_ns\": %.2f, \"ratio\": %.4f, "
-                "\"spread\": %.4f, \"target\": %.2f, \"rounds\": %u, \"ops_per_round\": %u}",
+                "\"spread\": %.4f, \"target\": %.2f, \"target_kind\": \"%s\"",
                 i ? "," : "", rows[i].id, rows[i].name, rows[i].r.hostmem_ns, rows[i].r.raw_ns, rows[i].r.ratio,
-                rows[i].r.spread, rows[i].target, rows[i].r.rounds, rows[i].r.ops);
+                rows[i].r.spread, rows[i].target, rows[i].kind == TARGET_ADDED_NS ? "added_ns" : "ratio");
+        if (rows[i].kind == TARGET_ADDED_NS) {
+            double added_spread, added = added_ns(&rows[i].r, &added_spread);
+            fprintf(f, ", \"added_ns\": %.2f, \"added_ns_spread\": %.2f", added, added_spread);
+        }
+        fprintf(f, ", \"rounds\": %u, \"ops_per_round\": %u}", rows[i].r.rounds, rows[i].r.ops);
+    }
     fprintf(f, "\n  ],\n  \"scaling\": [");
     for (i = 0; i < 2 && scales[i].id; i++) {
         double hostmem_spread, raw_spread;
