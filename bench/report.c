@@ -157,7 +157,7 @@ void report_scaling(const scaling s[2], const unsigned live[3])
     print_scaling(&scales[1]);
 }
 
-/* Rows 6a, 6b: bytes in the hostmem column; target (bytes, 0: none). */
+/* Rows 6a, 6b: bytes in the hostmem column; target: at most that many bytes (0: none). */
 void print_weight(const char *id, const char *name, double bytes, double target)
 {
     char value[32], limit[32];
@@ -221,9 +221,9 @@ void write_json(const char *path, const char *machine)
     }
     fprintf(f, "\n  ]");
     if (weights.per_block)
-        fprintf(f, ",\n  \"bookkeeping_bytes\": {\"per_64k_reservation\": %.1f, \"per_256m_reservation\": %.1f, "
-                   "\"per_malloc_block\": %.1f}",
-                weights.per_small, weights.per_large, weights.per_block);
+        fprintf(f, ",\n  \"bookkeeping_bytes\": {\"per_64k_reservation\": %.1f, \"per_64k_reservation_target\": %d, "
+                   "\"per_256m_reservation\": %.1f, \"per_malloc_block\": %.1f}",
+                weights.per_small, TARGET_BOOKKEEPING, weights.per_large, weights.per_block);
     fprintf(f, "\n}\n");
     if (fclose(f))
         fatal("cannot write %s", path);

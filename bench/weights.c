@@ -104,7 +104,7 @@ void weight_rows(void)
 
     weights.per_small = weigh_reservations(64 * KIB, run->weigh_small);
     weights.per_large = weigh_reservations(256 * MIB, run->weigh_large);
-    print_weight("6a", "bookkeeping bytes per live 64 KiB reservation", weights.per_small, 0);
+    print_weight("6a", "bookkeeping bytes per live 64 KiB reservation", weights.per_small, TARGET_BOOKKEEPING);
     print_weight("6b", "bookkeeping bytes per live 256 MiB reservation", weights.per_large, 0);
     weights.per_block = 0;
     for (i = 0; i < 3; i++) {
