@@ -38,9 +38,13 @@ void make_sequence(void)
 /* --- one thread's share ------------------------------------------------------------------ */
 
 /* One thread's share: its own live blocks, on a shared malloc or heap (or mimalloc,
-   when neither is set). */
+   when neither is set). Each side starts a cache line and fills whole lines: the
+   threaded rows (3c, 3d, 3e, 3m2, 3m8) lay their sides out side by side, and one
+   thread's `next` (written every operation) would otherwise share a line with the
+   next side's `malloc` (read every operation by the IHostMalloc side only), a
+   false-sharing miss charged to hostmem alone. */
 typedef struct malloc_side {
-    IHostMalloc *malloc;
+    _Alignas(64) IHostMalloc *malloc;
     HANDLE       heap;
     void        *live[MALLOC_LIVE];
     unsigned     next;
