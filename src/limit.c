@@ -95,23 +95,42 @@ void hm_limit_escalate(struct memory_manager *manager, EMemoryCriticalLevel leve
     manager->settings.escalation_callback(manager->settings.escalation_context, &info);
 }
 
-/* committed / load_unit, capped at 100, for committed below the limit: the CLR's GC asks
-   for the load often and a 64-bit division costs more than the OS's own answer (Wine
-   answers from a cache in a few nanoseconds). A multiplication by the reciprocal
-   lands within one of the quotient; two compares make it exact. */
+/* GetMemoryLoad's answer under a limit is committed / load_unit, capped at 100. The
+   CLR's GC asks for it often, and a 64-bit division costs more than the OS's own answer
+   (Wine answers from a cache in a few nanoseconds; on 32-bit it is a library call):
+   both operands are shifted below 2^32, one 32x32 multiplication by a reciprocal lands
+   within one of the quotient, and two compares make it exact. */
+void hm_limit_init_load(struct memory_manager *manager)
+{
+    uint64_t limit = manager->settings.commit_limit;
+    uint32_t shift = 0;
+
+    manager->load_unit = limit / 100 ? limit / 100 : 1;
+    while (shift < 32 && (limit >> shift) > 0xFFFFFFFFu)
+        shift++;
+    manager->load_shift = shift;
+    /* The unit shifted is at least 2^24 when shift > 0 (limit >= 2^32), and the unit
+       itself otherwise: never 0. */
+    manager->load_recip = (uint32_t)(((uint64_t)1 << 32) / ((manager->load_unit >> shift) + 1));
+}
+
 static DWORD load_percent(const struct memory_manager *manager, uint64_t committed)
 {
-    uint64_t unit = manager->load_unit, q;
+    uint64_t unit = manager->load_unit;
+    uint32_t q;
 
+    /* committed < limit, so committed >> shift < 2^32 and the quotient is at most 100.
+       Limits under 10000 bytes (a unit under 100) or over 2^62 (where 101 units would
+       not fit in 64 bits) take the division. */
     if (unit < 100 || unit > ((uint64_t)1 << 56))
-        q = committed / unit; /* limits under 10000 bytes or over 2^62: exact the slow way */
+        q = (uint32_t)(committed / unit);
     else {
-        q = (uint64_t)((double)committed * manager->load_scale);
+        q = (uint32_t)(((uint64_t)(uint32_t)(committed >> manager->load_shift) * manager->load_recip) >> 32);
         if (q > 101)
-            q = 101; /* committed < limit < 101 units */
-        while (q && q * unit > committed)
+            q = 101;
+        while (q && (uint64_t)q * unit > committed)
             q--;
-        while (committed - q * unit >= unit)
+        while (committed - (uint64_t)q * unit >= unit)
             q++;
     }
     return q > 100 ? 100 : (DWORD)q;

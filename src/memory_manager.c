@@ -317,8 +317,7 @@ HRESULT hm_manager_create(const hm_settings *settings, struct memory_manager **r
     if (settings->commit_limit) {
         hm_pressure_init(&manager->pressure, settings->commit_limit, settings->high_water_percent,
                          settings->low_water_percent);
-        manager->load_unit = settings->commit_limit / 100 ? settings->commit_limit / 100 : 1;
-        manager->load_scale = 1.0 / (double)manager->load_unit;
+        hm_limit_init_load(manager);
     }
     if (settings->trace_file[0])
         manager->trace = hm_trace_open(settings->trace_file, heap);

@@ -47,7 +47,7 @@ struct memory_manager {
     hm_pressure        pressure;    /* with a commit limit */
     _Atomic(uint32_t)  epoch_waiters; /* retries waiting on freed_epoch (no commit limit) */
     uint64_t           load_unit;   /* a hundredth of the commit limit (at least 1) */
-    double             load_scale;  /* 1 / load_unit: GetMemoryLoad divides by none */
+    uint32_t           load_shift, load_recip; /* GetMemoryLoad divides by none (limit.c) */
     hm_settings        settings;    /* commit_limit and headroom first */
     HANDLE             heap;        /* bookkeeping: this object, the ledger, mallocs' tables */
     hm_allocator       allocator;   /* over heap, for the portable core */
@@ -182,6 +182,8 @@ HRESULT hm_limit_out_of_memory(struct memory_manager *manager, EMemoryCriticalLe
    that the row is in the file before the host's callback runs. */
 void hm_limit_escalate(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes, DWORD os_error,
                        const char *method);
+/* At creation, with a commit limit: what GetMemoryLoad divides with. */
+void hm_limit_init_load(struct memory_manager *manager);
 /* IHostMemoryManager::GetMemoryLoad (the vtable's entry): relative to the limit when
    one is set. */
 HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available);

@@ -540,6 +540,38 @@ static void memory_load_is_exact_at_every_page(void **state)
     }
 }
 
+/* Past 4 GiB the load is computed from shifted operands: still exact on each side of
+   the first few whole percents. */
+static void memory_load_is_exact_past_four_gibibytes(void **state)
+{
+    const ULONGLONG limit = ((ULONGLONG)1 << 32) + 7 * 100 * PAGE + 3;
+    const ULONGLONG unit = limit / 100;
+    HOSTMEM_CONFIG config = limit_config(limit);
+    IHostMemoryManager *manager = new_manager(&config);
+    char *base = reserve(manager, (SIZE_T)(4 * unit));
+    ULONGLONG committed = 0, k;
+    (void)state;
+
+    for (k = 1; k <= 3; k++) {
+        ULONGLONG below = k * unit / PAGE * PAGE; /* the last page boundary at or under k units */
+        int step;
+
+        assert_int_equal(commit(manager, base + committed, (SIZE_T)(below - committed), eTaskCritical), S_OK);
+        committed = below;
+        for (step = 0; step < 2; step++) {
+            DWORD load = 1000;
+            SIZE_T available;
+
+            assert_int_equal(IHostMemoryManager_GetMemoryLoad(manager, &load, &available), S_OK);
+            assert_int_equal(load, committed / unit);
+            assert_int_equal(commit(manager, base + committed, PAGE, eTaskCritical), S_OK);
+            committed += PAGE;
+        }
+    }
+    release(manager, base);
+    release_last((IUnknown *)manager);
+}
+
 static void memory_load_available_never_exceeds_what_the_os_has(void **state)
 {
     HOSTMEM_CONFIG config = limit_config((ULONGLONG)1 << 50); /* a petabyte */
@@ -877,6 +909,7 @@ int main(void)
         T(malloc_at_a_critical_level_is_retried_once),
         T(memory_load_under_a_limit_is_the_share_of_the_limit_committed),
         T(memory_load_is_exact_at_every_page),
+        T(memory_load_is_exact_past_four_gibibytes),
         T(memory_load_available_never_exceeds_what_the_os_has),
         T(crossing_the_water_marks_notifies_low_neutral_high_in_order),
         T(hovering_at_a_mark_notifies_once),
