@@ -134,6 +134,15 @@ BOOL hm_manager_trace_row(struct memory_manager *manager, const hm_trace_row *ro
 #define HM_TRACE_OUT_OF_LINE
 #endif
 
+/* A hint to bring a line back into the caches: issued right after an OS call for the
+   lines the call's bookkeeping reads next, so that their misses overlap instead of
+   following one another. */
+#if defined(__GNUC__)
+#define HM_PREFETCH(address) __builtin_prefetch((address))
+#else
+#define HM_PREFETCH(address) ((void)(address))
+#endif
+
 /* --- virtual.c: IHostMemoryManager's VirtualAlloc, VirtualFree, VirtualQuery and
    VirtualProtect, booked in the ledger --- */
 

@@ -108,6 +108,16 @@ static HRESULT reserve_region(struct memory_manager *manager, void *address, SIZ
     return S_OK;
 }
 
+/* Right after an OS call: what the books read next, all at once. */
+static inline void prefetch_books(const struct memory_manager *manager, const hm_region *region, const void *bits)
+{
+    HM_PREFETCH(region);
+    HM_PREFETCH(bits);
+    HM_PREFETCH(manager->ledger);
+    HM_PREFETCH(&manager->pressure);
+    HM_PREFETCH(&manager->settings);
+}
+
 /* MEM_COMMIT inside a region of ours (locked): the region's lock orders the page bits
    with the OS call, so concurrent commits and decommits never make the books drift. */
 static HRESULT commit_in_region(struct memory_manager *manager, hm_region *region, void *address, SIZE_T size,
@@ -117,6 +127,7 @@ static HRESULT commit_in_region(struct memory_manager *manager, hm_region *regio
     uintptr_t start = (uintptr_t)address;
     uintptr_t end = start + size < start ? UINTPTR_MAX : start + size;
     uint64_t charge = (uint64_t)hm_region_count_uncommitted(region, start, end) * manager->page_size;
+    const void *bits = hm_region_bits_at(region, start);
     void *result;
 
     if (charge && !hm_ledger_charge(manager->ledger, charge, hm_limit_ceiling(manager, level))) {
@@ -125,6 +136,7 @@ static HRESULT commit_in_region(struct memory_manager *manager, hm_region *regio
         return HM_E_NO_MEMORY;
     }
     result = hm_os.VirtualAlloc(address, size, type, protect);
+    prefetch_books(manager, region, bits);
     if (!result) {
         *os_error = GetLastError();
         hm_ledger_uncharge(manager->ledger, charge);
@@ -193,6 +205,7 @@ static HRESULT virtual_free(struct memory_manager *manager, void *address, SIZE_
     uintptr_t start = (uintptr_t)address;
     hm_region *region;
     uint64_t freed; /* committed bytes */
+    const void *bits;
 
     if (free_type != MEM_DECOMMIT && free_type != MEM_RELEASE)
         return invalid_parameter();
@@ -213,12 +226,14 @@ static HRESULT virtual_free(struct memory_manager *manager, void *address, SIZE_
         return invalid_parameter();
     }
 
+    bits = hm_region_bits_at(region, start);
     if (!hm_os.VirtualFree(address, size, free_type)) {
         DWORD error = GetLastError();
         hm_ledger_unlock_region(region);
         SetLastError(error);
         return hm_win32_error_to_hresult(error);
     }
+    prefetch_books(manager, region, bits);
     if (free_type == MEM_RELEASE) {
         uint64_t span = hm_region_end(region) - hm_region_base(region);
         freed = hm_ledger_retire_region(manager->ledger, region);

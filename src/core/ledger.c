@@ -200,9 +200,13 @@ static hm_region *take_record(hm_ledger *ledger)
         return region;
     }
     if (!ledger->chunks || ledger->newest_used == RECORDS_PER_CHUNK) {
-        if (!(chunk = ledger_alloc(ledger, sizeof(*chunk))))
+        void *block = ledger_alloc(ledger, sizeof(*chunk) + CHUNK_ALIGNMENT);
+
+        if (!block)
             return NULL;
+        chunk = (record_chunk *)(((uintptr_t)block + CHUNK_ALIGNMENT - 1) & ~(uintptr_t)(CHUNK_ALIGNMENT - 1));
         memset(chunk, 0, sizeof(*chunk));
+        chunk->block = block;
         chunk->next = ledger->chunks;
         ledger->chunks = chunk;
         ledger->newest_used = 0;
@@ -461,7 +465,7 @@ void hm_ledger_destroy(hm_ledger *ledger, void (*release_fn)(void *context, uint
                 release_fn(context, region->base);
             region_free_pages(ledger, region); /* live, or prepared and never published */
         }
-        ledger_free(ledger, chunk, sizeof(*chunk));
+        ledger_free(ledger, chunk->block, sizeof(*chunk) + CHUNK_ALIGNMENT);
     }
     ledger->chunks = NULL;
     for (i = 0; i < TOP_SLOTS; i++) {

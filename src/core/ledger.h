@@ -68,6 +68,9 @@ void       hm_ledger_unlock_region(hm_region *region);
 uintptr_t hm_region_base(const hm_region *region);
 uintptr_t hm_region_end(const hm_region *region);
 size_t    hm_region_committed_pages(const hm_region *region);
+/* Where the bits of the page at addr lie (addr inside the region): a caller that will
+   mark them after an OS call asks before it, and prefetches them right after. */
+const void *hm_region_bits_at(const hm_region *region, uintptr_t addr);
 /* Pages of [start, end) that are not committed yet. */
 size_t hm_region_count_uncommitted(const hm_region *region, uintptr_t start, uintptr_t end);
 /* Marks [start, end) committed; returns how many pages were newly committed. */

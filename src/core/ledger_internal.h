@@ -55,10 +55,15 @@ struct hm_region {
     } u;
 };
 
+/* Aligned to 32 bytes (taken from a larger block), so that no 32-byte record straddles
+   two cache lines. */
 typedef struct record_chunk {
-    struct record_chunk *next;
     hm_region            records[RECORDS_PER_CHUNK];
+    struct record_chunk *next;
+    void                *block; /* what the allocator returned */
 } record_chunk;
+
+#define CHUNK_ALIGNMENT 32
 
 struct hm_ledger {
     /* What every commit and reservation touches, in the first line. */

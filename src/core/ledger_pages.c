@@ -56,6 +56,13 @@ static bool region_page_span(const hm_region *region, uintptr_t start, uintptr_t
     return true;
 }
 
+const void *hm_region_bits_at(const hm_region *region, uintptr_t addr)
+{
+    size_t page = (addr - region->base) >> region->page_shift;
+
+    return region_bits((hm_region *)region) + (page >> 6);
+}
+
 size_t hm_region_count_uncommitted(const hm_region *region, uintptr_t start, uintptr_t end)
 {
     size_t first, last;
