@@ -108,16 +108,14 @@ static inline void heap_count(hm_heap *heap, unsigned i, uint64_t delta)
 
 #define REGION_COUNTER HM_HEAP_SETS
 
-/* The calling thread's arena: its stack's address, hashed (threads' stacks lie a
-   megabyte or more apart; a thread's own stays within one megabyte-aligned stretch
-   for all but a few calls, and any arena is correct: only sharing costs). */
+/* The calling thread's arena: its thread number (spin.h) modulo the arenas, so that
+   threads created together each get one of their own. Any arena is correct: only
+   sharing costs. */
 static inline unsigned heap_arena(const hm_heap *heap)
 {
-    unsigned char here;
-
     if (!heap->config.threadsafe)
         return 0;
-    return (unsigned)((((uint64_t)(uintptr_t)&here >> 20) * 0x9E3779B97F4A7C15ULL) >> 61);
+    return hm_thread_number() & (HM_HEAP_ARENAS - 1);
 }
 
 static inline void heap_lock(const hm_heap *heap, hm_spin *lock)

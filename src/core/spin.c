@@ -8,8 +8,30 @@
 
 #ifdef _WIN32
 __declspec(dllimport) int __stdcall SwitchToThread(void);
+#if !((defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__))
+__declspec(dllimport) unsigned long __stdcall GetCurrentThreadId(void);
+
+unsigned hm_thread_number(void)
+{
+    return (unsigned)(GetCurrentThreadId() >> 2);
+}
+#endif
 #else
 #include <sched.h>
+
+_Thread_local unsigned hm_thread_slot;
+
+/* Numbers from 1, in the order threads first ask. */
+unsigned hm_thread_number_draw(void)
+{
+    static atomic_uint next;
+    unsigned n = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed) + 1;
+
+    if (!n)
+        n = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed) + 1;
+    hm_thread_slot = n;
+    return n;
+}
 #endif
 
 void hm_spin_yield(void)
