@@ -1,17 +1,21 @@
 /*
  * The heap's small blocks: size classes on 64 KiB slabs (heap.h has the design).
  *
- * A slab's record holds, per block, a 16-bit link of the free list and the 16-bit
- * size requested plus one (0: free), 4 bytes a block, all outside the slab. Alloc
- * pops the head of the first slab of its class with a free block; Free finds the slab
- * through the heap's map, checks that the pointer is the start of a block that is
- * allocated, and pushes the block back. Both hold the class's lock for a few dozen
- * instructions and never call out under it: new slabs are mapped, and empty ones
- * given back, with no lock held.
+ * A slab's record holds, per block, one 4-byte cell (heap_cell): a 16-bit link of the
+ * free list and the 16-bit size requested plus one (0: free), all outside the slab.
+ * Alloc pops the head of the first slab of its class with a free block; Free finds
+ * the slab through the heap's map, checks that the pointer is the start of a block
+ * that is allocated, and pushes the block back. Both hold the class's lock for a few
+ * dozen instructions (one locked instruction each: the lock's exchange; the release
+ * is a plain store) and never call out under it: new slabs are mapped, and empty
+ * ones given back, with no lock held. Everything either touches under the lock is in
+ * the class's first cache line, the slab record's first line and the block's cell;
+ * plus the class's counter.
  *
  * Records are never freed while the heap lives: a Free that found a record in the map
- * just before the slab was given back takes the class lock and finds it dead (or
- * recycled at another base), and refuses the pointer.
+ * just before the slab was given back takes the class lock and finds it dead (its base
+ * 0, so no pointer is a block start in it) or recycled at another base, and refuses
+ * the pointer.
  */
 #include "heap_internal.h"
 
@@ -36,18 +40,24 @@ void heap_book_free(hm_heap *heap, void *block, size_t bytes)
 
 static size_t slab_record_bytes(const heap_class *cls)
 {
-    return sizeof(heap_slab) + (size_t)cls->capacity * 2 * sizeof(uint16_t);
+    return sizeof(heap_slab) + (size_t)cls->capacity * sizeof(heap_cell);
 }
+
+#define HEAP_ALIGN 128 /* the class slots' size: each slot's hot fields in one line */
 
 hm_heap *hm_heap_create(const hm_heap_config *config)
 {
     hm_heap *heap;
+    void *allocation;
     unsigned i;
 
-    if (!(heap = hm_alloc(&config->allocator, sizeof(*heap))))
+    if (!(allocation = hm_alloc(&config->allocator, sizeof(*heap) + HEAP_ALIGN - 1)))
         return NULL;
+    heap = (hm_heap *)(((uintptr_t)allocation + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1));
     memset(heap, 0, sizeof(*heap));
     heap->config = *config;
+    heap->allocation = allocation;
+    heap->counters = config->counters ? config->counters : heap->own_counters;
     for (i = 0; i < HM_HEAP_SETS; i++) {
         heap_class *cls = &heap->classes[i].c;
 
@@ -56,12 +66,12 @@ hm_heap *hm_heap_create(const hm_heap_config *config)
         cls->capacity = (uint32_t)(HM_HEAP_SLAB_SIZE / cls->size);
         cls->magic = (uint32_t)(((uint64_t)1 << 32) / cls->size + 1);
         cls->index = i;
+        cls->counter = &heap->counters[i].bytes;
     }
     hm_spin_init(&heap->region_lock);
     atomic_init(&heap->committed, 0);
-    atomic_init(&heap->bookkeeping, sizeof(*heap));
+    atomic_init(&heap->bookkeeping, sizeof(*heap) + HEAP_ALIGN - 1);
     atomic_init(&heap->lost, 0);
-    heap->counters = config->counters ? config->counters : heap->own_counters;
     hm_map_init(&heap->map, &config->allocator);
     return heap;
 }
@@ -136,14 +146,12 @@ static bool add_slab(hm_heap *heap, heap_class *cls, int level)
         memset(s, 0, sizeof(*s));
         s->head.kind = SPAN_SLAB;
         s->cls = cls;
-        s->next = (uint16_t *)(s + 1);
-        s->req = s->next + cls->capacity;
-        memset(s->req, 0, cls->capacity * sizeof(uint16_t));
+        memset(s->cell, 0, cls->capacity * sizeof(heap_cell));
     }
     /* Every block of a spare is free (its req all 0); only the links need resetting.
        A stale Free reads them only after it found the record live under the lock. */
     for (i = 0; i < cls->capacity; i++)
-        s->next[i] = (uint16_t)(i + 1 < cls->capacity ? i + 1 : NO_BLOCK);
+        s->cell[i].next = (uint16_t)(i + 1 < cls->capacity ? i + 1 : NO_BLOCK);
     s->free_head = 0;
     s->used = 0;
 
@@ -187,23 +195,30 @@ static bool attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s)
     return true;
 }
 
+static HM_NOINLINE void slab_filled(heap_class *cls, heap_slab *s)
+{
+    partial_remove(cls, s);
+}
+
 /* Under the class lock: the first free block of s, which has one. */
-static inline void *pop_block(hm_heap *heap, heap_class *cls, heap_slab *s, size_t size, const char *file, int line)
+static inline void *pop_block(heap_class *cls, heap_slab *s, size_t size, const char *file, int line)
 {
     unsigned idx = s->free_head;
+    heap_cell *cell = &s->cell[idx];
+    unsigned used = s->used;
 
-    s->free_head = s->next[idx];
-    if (!s->used++)
+    s->free_head = cell->next;
+    cell->req = (uint16_t)(size + 1);
+    s->used = (uint16_t)(used + 1);
+    if (!used)
         cls->empty--;
-    if (s->used == cls->capacity)
-        partial_remove(cls, s);
-    s->req[idx] = (uint16_t)(size + 1);
+    if (HM_UNLIKELY(used + 1 == cls->capacity))
+        slab_filled(cls, s);
     if (s->sources) {
         s->sources[idx].file = file;
         s->sources[idx].line = line;
     }
-    heap_count(heap, cls->index, size);
-    cls->live_blocks++;
+    heap_count_at(cls->counter, size);
     return (void *)(s->head.base + (uintptr_t)idx * cls->size);
 }
 
@@ -216,18 +231,22 @@ static HM_NOINLINE hm_heap_status alloc_small_slow(hm_heap *heap, heap_class *cl
     for (;;) {
         if (!(s = cls->partial)) {
             heap_unlock(heap, &cls->lock);
-            if (!add_slab(heap, cls, level))
+            if (!add_slab(heap, cls, level)) {
+                *block = NULL;
                 return HM_HEAP_NO_MEMORY;
+            }
         } else if (file && !s->sources) {
             heap_unlock(heap, &cls->lock);
-            if (!attach_sources(heap, cls, s))
+            if (!attach_sources(heap, cls, s)) {
+                *block = NULL;
                 return HM_HEAP_NO_MEMORY;
+            }
         } else {
             break;
         }
         heap_lock(heap, &cls->lock);
     }
-    *block = pop_block(heap, cls, s, size, file, line);
+    *block = pop_block(cls, s, size, file, line);
     heap_unlock(heap, &cls->lock);
     return HM_HEAP_OK;
 }
@@ -244,7 +263,7 @@ static inline hm_heap_status alloc_small(hm_heap *heap, size_t size, int level, 
     s = cls->partial;
     if (HM_UNLIKELY(!s || (file && !s->sources)))
         return alloc_small_slow(heap, cls, size, level, file, line, block);
-    *block = pop_block(heap, cls, s, size, file, line);
+    *block = pop_block(cls, s, size, file, line);
     if (threadsafe)
         hm_spin_release(&cls->lock);
     return HM_HEAP_OK;
@@ -252,29 +271,46 @@ static inline hm_heap_status alloc_small(hm_heap *heap, size_t size, int level, 
 
 hm_heap_status hm_heap_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block)
 {
-    *block = NULL;
-    if (HM_UNLIKELY(size > HM_HEAP_SMALL_MAX))
+    if (HM_UNLIKELY(size > HM_HEAP_SMALL_MAX)) {
+        *block = NULL;
         return heap_region_alloc(heap, size, level, file, line, block);
+    }
     return alloc_small(heap, size, level, file, line, block);
 }
 
-/* Under the class lock: the block's index in s, or NO_BLOCK if p is not a live block. */
+/* Under the class lock: an empty slab leaves the class and the map; its base becomes
+   0, so that a Free that found the record just before is refused. */
+static void retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
+{
+    partial_remove(cls, s);
+    all_remove(cls, s);
+    hm_map_set(&heap->map, s->head.base, NULL);
+    s->mapped = s->head.base;
+    s->head.base = 0;
+    s->head.live = 0;
+    cls->slabs--;
+}
+
+/* Under the class lock: the block's index in s, or NO_BLOCK if p is not a live block.
+   A record that is not a live slab has base 0, and no pointer the map names lies
+   within a slab's size of 0 (nothing maps the first granule). */
 static inline unsigned live_index(const heap_class *cls, const heap_slab *s, const void *p)
 {
     uintptr_t offset = (uintptr_t)p - s->head.base;
     unsigned idx;
 
-    if (!s->head.live || offset >= HM_HEAP_SLAB_SIZE)
+    if (offset >= HM_HEAP_SLAB_SIZE)
         return NO_BLOCK;
-    idx = (unsigned)(((uint64_t)offset * cls->magic) >> 32);
-    if ((uintptr_t)idx * cls->size != offset || idx >= cls->capacity || !s->req[idx])
+    idx = (unsigned)(((uint32_t)offset * (uint64_t)cls->magic) >> 32);
+    if (idx * cls->size != (uint32_t)offset || idx >= cls->capacity || !s->cell[idx].req)
         return NO_BLOCK;
     return idx;
 }
 
+/* A slab taken out (retire_slab) goes back to the provider, its record to the spares. */
 static HM_NOINLINE bool give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
 {
-    uintptr_t base = s->head.base;
+    uintptr_t base = s->mapped;
 
     if (heap->config.provider.unmap(heap->config.provider.context, (void *)base, HM_HEAP_SLAB_SIZE)) {
         atomic_fetch_sub_explicit(&heap->committed, HM_HEAP_SLAB_SIZE, memory_order_relaxed);
@@ -299,42 +335,59 @@ static HM_NOINLINE heap_slab *emptied(hm_heap *heap, heap_class *cls, heap_slab 
         cls->empty++;
         return NULL;
     }
-    partial_remove(cls, s);
-    all_remove(cls, s);
-    hm_map_set(&heap->map, s->head.base, NULL);
-    s->head.live = 0;
-    cls->slabs--;
+    retire_slab(heap, cls, s);
     return s;
+}
+
+static HM_NOINLINE void slab_unfilled(heap_class *cls, heap_slab *s)
+{
+    partial_push(cls, s);
+}
+
+/* The slab just lost its last block: keep it or give it back (out of line). */
+static HM_NOINLINE hm_heap_status free_emptied(hm_heap *heap, heap_class *cls, heap_slab *s)
+{
+    heap_slab *retire = emptied(heap, cls, s);
+
+    heap_unlock(heap, &cls->lock);
+    if (retire)
+        give_back_slab(heap, cls, retire);
+    return HM_HEAP_OK;
 }
 
 static inline hm_heap_status free_small(hm_heap *heap, heap_slab *s, void *block, size_t *size)
 {
     heap_class *cls = s->cls;
     const bool threadsafe = heap->config.threadsafe;
-    heap_slab *retire = NULL;
-    unsigned idx;
+    uintptr_t offset;
+    heap_cell *cell;
+    unsigned idx, req, used;
 
     if (threadsafe)
         hm_spin_acquire(&cls->lock);
-    if (HM_UNLIKELY((idx = live_index(cls, s, block)) == NO_BLOCK)) {
+    offset = (uintptr_t)block - s->head.base;
+    idx = (unsigned)(((uint32_t)offset * (uint64_t)cls->magic) >> 32);
+    cell = &s->cell[idx];
+    /* The block-start check first (offset, index): only then is cell within the record. */
+    if (HM_UNLIKELY(offset >= HM_HEAP_SLAB_SIZE || idx * cls->size != (uint32_t)offset || idx >= cls->capacity ||
+                    !(req = cell->req))) {
         if (threadsafe)
             hm_spin_release(&cls->lock);
         return HM_HEAP_NOT_A_BLOCK;
     }
-    *size = (size_t)s->req[idx] - 1;
-    s->req[idx] = 0;
-    s->next[idx] = s->free_head;
+    *size = (size_t)req - 1;
+    cell->req = 0;
+    cell->next = s->free_head;
     s->free_head = (uint16_t)idx;
-    if (s->used-- == cls->capacity)
-        partial_push(cls, s);
-    heap_count(heap, cls->index, (uint64_t)0 - *size);
-    cls->live_blocks--;
-    if (HM_UNLIKELY(!s->used))
-        retire = emptied(heap, cls, s);
+    used = s->used;
+    s->used = (uint16_t)(used - 1);
+    if (HM_UNLIKELY(used == cls->capacity))
+        slab_unfilled(cls, s);
+    heap_count_at(cls->counter, (uint64_t)1 - req);
+    if (HM_UNLIKELY(used == 1))
+        return free_emptied(heap, cls, s);
     if (threadsafe)
         hm_spin_release(&cls->lock);
-    if (retire)
-        give_back_slab(heap, cls, retire);
     return HM_HEAP_OK;
 }
 
@@ -361,7 +414,7 @@ bool hm_heap_owns(hm_heap *heap, const void *block, size_t *size)
         return heap_region_owns(heap, (heap_region *)span, block, size);
     heap_lock(heap, &s->cls->lock);
     if ((idx = live_index(s->cls, s, block)) != NO_BLOCK && size)
-        *size = (size_t)s->req[idx] - 1;
+        *size = (size_t)s->cell[idx].req - 1;
     heap_unlock(heap, &s->cls->lock);
     return idx != NO_BLOCK;
 }
@@ -384,11 +437,7 @@ size_t hm_heap_trim(hm_heap *heap)
             next = s->all_next;
             if (s->used)
                 continue;
-            partial_remove(cls, s);
-            all_remove(cls, s);
-            hm_map_set(&heap->map, s->head.base, NULL);
-            s->head.live = 0;
-            cls->slabs--;
+            retire_slab(heap, cls, s);
             cls->empty--;
             s->part_next = retired;
             retired = s;
@@ -434,6 +483,6 @@ size_t hm_heap_destroy(hm_heap *heap)
     }
     refused += heap_regions_destroy(heap);
     hm_map_destroy(&heap->map);
-    hm_free(&allocator, heap);
+    hm_free(&allocator, heap->allocation);
     return refused;
 }

@@ -42,31 +42,41 @@ typedef struct heap_source {
 
 struct heap_class;
 
+/* Per block, outside the slab: its link in the slab's free list and the bytes it was
+   requested with plus one (0: free). One 4-byte cell, so Alloc and Free touch one
+   cache line of them, found at a fixed place (right after the record). */
+typedef struct heap_cell {
+    uint16_t next;
+    uint16_t req;
+} heap_cell;
+
 typedef struct heap_slab {
-    span_head          head;
+    span_head          head;     /* base: 0 while the record is not a live slab */
     struct heap_class *cls;      /* never changes: records stay with their class */
     uint16_t           free_head;
     uint16_t           used;
     uint32_t           in_partial;
-    struct heap_slab  *all_prev, *all_next;   /* every live slab; spares via all_next */
     struct heap_slab  *part_prev, *part_next; /* live slabs with a free block */
+    struct heap_slab  *all_prev, *all_next;   /* every live slab; spares via all_next */
     heap_source       *sources;  /* per block, once a DebugAlloc block lands here */
-    uint16_t          *next;     /* per block: the free list */
-    uint16_t          *req;      /* per block: bytes requested + 1, 0 when free */
+    uintptr_t          mapped;   /* the base of a slab retired, until it is given back */
+    heap_cell          cell[];   /* capacity of them */
 } heap_slab;
 
+/* The fields Alloc and Free use come first: with the slots aligned to 128 bytes they
+   share the lock's cache line. */
 typedef struct heap_class {
-    hm_spin    lock;
-    uint32_t   size;      /* block size */
-    uint32_t   capacity;  /* blocks per slab */
-    uint32_t   magic;     /* 2^32 / size + 1: offset -> index without a division */
-    uint32_t   empty;     /* live slabs with no block */
-    uint32_t   index;     /* its counter */
-    heap_slab *partial;
-    heap_slab *all;
-    heap_slab *spare;     /* records of slabs given back, for the next slab */
-    uint64_t   live_blocks;
-    uint64_t   slabs;
+    hm_spin            lock;
+    uint32_t           size;      /* block size */
+    uint32_t           capacity;  /* blocks per slab */
+    uint32_t           magic;     /* 2^32 / size + 1: offset -> index without a division */
+    heap_slab         *partial;
+    _Atomic(uint64_t) *counter;   /* its counter's bytes */
+    uint32_t           empty;     /* live slabs with no block */
+    uint32_t           index;     /* its counter */
+    heap_slab         *all;
+    heap_slab         *spare;     /* records of slabs given back, for the next slab */
+    uint64_t           slabs;
 } heap_class;
 
 /* One class per 128 bytes: no two class locks share a cache line. */
@@ -85,8 +95,9 @@ typedef struct heap_region {
 } heap_region;
 
 struct hm_heap {
-    hm_heap_config    config;
     heap_class_slot   classes[HM_HEAP_SETS]; /* arena a's class c at a * HM_HEAP_CLASSES + c */
+    hm_heap_config    config;
+    void             *allocation; /* what hm_alloc returned: the heap is aligned to 128 */
     hm_spin           region_lock;
     heap_region      *regions;
     heap_region      *spare_regions;
@@ -99,11 +110,15 @@ struct hm_heap {
     hm_heap_map       map;
 };
 
-/* Under the lock of what counter i counts: the only writer, so no locked add. */
+/* Under the lock of what the counter counts: the only writer, so no locked add. */
+static inline void heap_count_at(_Atomic(uint64_t) *bytes, uint64_t delta)
+{
+    atomic_store_explicit(bytes, atomic_load_explicit(bytes, memory_order_relaxed) + delta, memory_order_relaxed);
+}
+
 static inline void heap_count(hm_heap *heap, unsigned i, uint64_t delta)
 {
-    _Atomic(uint64_t) *bytes = &heap->counters[i].bytes;
-    atomic_store_explicit(bytes, atomic_load_explicit(bytes, memory_order_relaxed) + delta, memory_order_relaxed);
+    heap_count_at(&heap->counters[i].bytes, delta);
 }
 
 #define REGION_COUNTER HM_HEAP_SETS

@@ -24,13 +24,24 @@ void hm_heap_unlock_all(hm_heap *heap)
         heap_unlock(heap, &heap->classes[i].c.lock);
 }
 
+/* Under the class lock: its live blocks (the classes do not count them on every call). */
+static uint64_t class_blocks(const heap_class *cls)
+{
+    const heap_slab *s;
+    uint64_t blocks = 0;
+
+    for (s = cls->all; s; s = s->all_next)
+        blocks += s->used;
+    return blocks;
+}
+
 size_t hm_heap_block_count(const hm_heap *heap)
 {
     size_t count = (size_t)heap->region_count;
     unsigned i;
 
     for (i = 0; i < HM_HEAP_SETS; i++)
-        count += (size_t)heap->classes[i].c.live_blocks;
+        count += (size_t)class_blocks(&heap->classes[i].c);
     return count;
 }
 
@@ -48,11 +59,11 @@ size_t hm_heap_copy_blocks(const hm_heap *heap, hm_heap_block *out)
             uint32_t idx, seen = 0;
 
             for (idx = 0; idx < cls->capacity && seen < s->used; idx++) {
-                if (!s->req[idx])
+                if (!s->cell[idx].req)
                     continue;
                 seen++;
                 out[n].address = (void *)(s->head.base + (uintptr_t)idx * cls->size);
-                out[n].size = (size_t)s->req[idx] - 1;
+                out[n].size = (size_t)s->cell[idx].req - 1;
                 out[n].file = s->sources ? s->sources[idx].file : NULL;
                 out[n].line = s->sources ? s->sources[idx].line : 0;
                 n++;
@@ -82,8 +93,10 @@ void hm_heap_get_stats(const hm_heap *heap, hm_heap_stats *stats)
     for (i = 0; i < HM_HEAP_SETS; i++) {
         const heap_class *cls = &heap->classes[i].c;
 
-        stats->live_blocks += cls->live_blocks;
-        stats->rounded_bytes += cls->live_blocks * cls->size;
+        uint64_t blocks = class_blocks(cls);
+
+        stats->live_blocks += blocks;
+        stats->rounded_bytes += blocks * cls->size;
         stats->slabs += cls->slabs;
     }
     for (r = heap->regions; r; r = r->next)
