@@ -375,7 +375,8 @@ static inline hm_heap_status free_small(hm_heap *heap, heap_slab *s, void *block
             hm_spin_release(&cls->lock);
         return HM_HEAP_NOT_A_BLOCK;
     }
-    *size = (size_t)req - 1;
+    if (size)
+        *size = (size_t)req - 1;
     cell->req = 0;
     cell->next = s->free_head;
     s->free_head = (uint16_t)idx;

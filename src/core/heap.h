@@ -113,7 +113,7 @@ size_t hm_heap_destroy(hm_heap *heap);
    report (file NULL: none). The block is 16-byte aligned and never shared with another
    live block, even for size 0. Not zeroed. */
 hm_heap_status hm_heap_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block);
-/* *size: the bytes the block was requested with (on HM_HEAP_OK). */
+/* *size: the bytes the block was requested with (on HM_HEAP_OK; size may be NULL). */
 hm_heap_status hm_heap_free(hm_heap *heap, void *block, size_t *size);
 /* Gives back every empty slab the classes keep (the hysteresis' reserve, at most one
    per class of each arena), for when memory is short. Returns the bytes given back. */
