@@ -269,13 +269,40 @@ static inline hm_heap_status alloc_small(hm_heap *heap, size_t size, int level, 
     return HM_HEAP_OK;
 }
 
-hm_heap_status hm_heap_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block)
+/* Large blocks and DebugAlloc's: out of line, so that Alloc's path is a leaf that
+   saves few registers. */
+static HM_NOINLINE hm_heap_status alloc_general(hm_heap *heap, size_t size, int level, const char *file, int line,
+                                                void **block)
 {
-    if (HM_UNLIKELY(size > HM_HEAP_SMALL_MAX)) {
+    if (size > HM_HEAP_SMALL_MAX) {
         *block = NULL;
         return heap_region_alloc(heap, size, level, file, line, block);
     }
     return alloc_small(heap, size, level, file, line, block);
+}
+
+/* Under the class lock: no slab of cls has a free block. */
+static HM_NOINLINE hm_heap_status alloc_refill(hm_heap *heap, heap_class *cls, size_t size, int level, void **block)
+{
+    return alloc_small_slow(heap, cls, size, level, NULL, 0, block);
+}
+
+hm_heap_status hm_heap_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block)
+{
+    heap_class *cls;
+    heap_slab *s;
+
+    if (HM_UNLIKELY(size > HM_HEAP_SMALL_MAX || file))
+        return alloc_general(heap, size, level, file, line, block);
+    cls = &heap->classes[heap_arena(heap) * HM_HEAP_CLASSES + hm_heap_class_of(size)].c;
+    if (heap->config.threadsafe)
+        hm_spin_acquire(&cls->lock);
+    if (HM_UNLIKELY(!(s = cls->partial)))
+        return alloc_refill(heap, cls, size, level, block);
+    *block = pop_block(cls, s, size, NULL, 0);
+    if (heap->config.threadsafe)
+        hm_spin_release(&cls->lock);
+    return HM_HEAP_OK;
 }
 
 /* Under the class lock: an empty slab leaves the class and the map; its base becomes
