@@ -236,6 +236,54 @@ static void *churn(void *context)
     return NULL;
 }
 
+typedef struct one_block {
+    hm_heap *heap;
+    void    *block;
+} one_block;
+
+static void *alloc_one(void *context)
+{
+    one_block *b = context;
+
+    if (hm_heap_alloc(b->heap, 16, 0, NULL, 0, &b->block) != HM_HEAP_OK)
+        b->block = NULL;
+    return NULL;
+}
+
+/* A thread's arena comes from its thread number: threads created one after another
+   get arenas of their own (each of these 16-byte blocks needs a slab of its own
+   arena's 16-byte class), and any thread may free them. */
+static void threads_created_together_get_arenas_of_their_own(void **state)
+{
+    test_provider p;
+    hm_heap *heap = test_heap_create(&p, true, false);
+    one_block blocks[HM_HEAP_ARENAS];
+    hm_heap_stats stats;
+    pthread_t thread;
+    unsigned i;
+    (void)state;
+
+    for (i = 0; i < HM_HEAP_ARENAS; i++) {
+        blocks[i].heap = heap;
+        assert_int_equal(pthread_create(&thread, NULL, alloc_one, &blocks[i]), 0);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+        assert_non_null(blocks[i].block);
+    }
+    hm_heap_get_stats(heap, &stats);
+    assert_int_equal(stats.live_blocks, HM_HEAP_ARENAS);
+    assert_int_equal(stats.slabs, HM_HEAP_ARENAS);
+    for (i = 0; i < HM_HEAP_ARENAS; i++) {
+        assert_int_equal(hm_heap_free(heap, blocks[i].block, NULL), HM_HEAP_OK);
+        assert_int_equal(hm_heap_free(heap, blocks[i].block, NULL), HM_HEAP_NOT_A_BLOCK);
+    }
+    hm_heap_get_stats(heap, &stats);
+    assert_int_equal(stats.live_blocks, 0);
+    assert_int_equal(stats.live_bytes, 0);
+    assert_int_equal(hm_heap_destroy(heap), 0);
+    assert_int_equal(p.live_mappings, 0);
+    assert_int_equal(p.alloc_live, 0);
+}
+
 static void many_threads_keep_the_books_exact(void **state)
 {
     static churner churners[THREADS];
@@ -300,6 +348,7 @@ int main(void)
         cmocka_unit_test(every_failure_leaves_nothing_changed),
         cmocka_unit_test(one_empty_slab_stays_and_a_refused_unmap_keeps_the_slab),
         cmocka_unit_test(the_report_lists_every_live_block_with_its_source),
+        cmocka_unit_test(threads_created_together_get_arenas_of_their_own),
         cmocka_unit_test(many_threads_keep_the_books_exact),
     };
 
