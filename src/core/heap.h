@@ -19,8 +19,8 @@
  *   that slab (or be the region's base) and be allocated. Anything else is refused and
  *   nothing changes.
  * - Thread-safe heaps have HM_HEAP_ARENAS sets of the size classes; a thread allocates
- *   from the set its stack's address picks, so threads rarely share a class's cache
- *   lines, and frees a block into the class it came from. Each class has one spin lock
+ *   from the set its thread number picks (spin.h), so threads created together do not
+ *   share a class's cache lines, and frees a block into the class it came from. Each class has one spin lock
  *   (spin.h), the large regions one more; heaps that are not thread-safe have one set
  *   and take no lock.
  * - Empty slabs: one per class stays (so a hot class does not map and unmap at every
