@@ -304,29 +304,52 @@ static HRESULT snapshot_blocks(struct memory_manager *manager, struct host_mallo
 {
     hm_list_entry *head = hm_manager_lock_mallocs(manager), *entry;
     HRESULT hr = S_OK;
-    size_t total = 0, n = 0;
+    size_t total, n;
+    BOOL valid;
 
     *blocks = NULL;
     *count = 0;
     for (entry = head->next; entry != head; entry = entry->next) {
         struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
-        if (only && malloc != only)
-            continue;
-        hm_heap_lock_all(malloc->heap);
-        total += hm_heap_block_count(malloc->heap);
+        if (!only || malloc == only)
+            hm_heap_lock_all(malloc->heap);
     }
-    if (total && !(*blocks = hm_manager_heap_alloc(manager, total * sizeof(hm_heap_block))))
-        hr = E_OUTOFMEMORY;
+    /* Read again until no arena's owner ran during the reading (heap.h): at most once
+       more for an owner that had not yet seen the stop. */
+    do {
+        total = n = 0;
+        for (entry = head->next; entry != head; entry = entry->next) {
+            struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
+            if (only && malloc != only)
+                continue;
+            hm_heap_snapshot_begin(malloc->heap);
+            total += hm_heap_block_count(malloc->heap);
+        }
+        if (total && !(*blocks = hm_manager_heap_alloc(manager, total * sizeof(hm_heap_block)))) {
+            hr = E_OUTOFMEMORY;
+            break;
+        }
+        valid = TRUE;
+        for (entry = head->next; entry != head; entry = entry->next) {
+            struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
+            if (only && malloc != only)
+                continue;
+            if (*blocks)
+                n += hm_heap_copy_blocks(malloc->heap, *blocks + n, total - n);
+            valid = valid && hm_heap_snapshot_valid(malloc->heap);
+        }
+        if (!valid) {
+            hm_manager_heap_free(manager, *blocks);
+            *blocks = NULL;
+        }
+    } while (!valid);
     for (entry = head->next; entry != head; entry = entry->next) {
         struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
-        if (only && malloc != only)
-            continue;
-        if (*blocks)
-            n += hm_heap_copy_blocks(malloc->heap, *blocks + n);
-        hm_heap_unlock_all(malloc->heap);
+        if (!only || malloc == only)
+            hm_heap_unlock_all(malloc->heap);
     }
     hm_manager_unlock_mallocs(manager);
-    *count = n;
+    *count = hr == S_OK ? n : 0;
     return hr;
 }
 

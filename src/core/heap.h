@@ -39,8 +39,9 @@
 #define HM_HEAP_SLAB_SIZE  ((size_t)64 * 1024) /* also the granule of the radix map */
 #define HM_HEAP_SMALL_MAX  ((size_t)4096)      /* larger blocks get a region each */
 #define HM_HEAP_CLASSES    28
-#define HM_HEAP_ARENAS     8                   /* sets of classes, picked by thread */
-#define HM_HEAP_SETS       (HM_HEAP_ARENAS * HM_HEAP_CLASSES)
+#define HM_HEAP_ARENAS     8                   /* sets of classes a thread can own */
+#define HM_HEAP_SHARED     HM_HEAP_ARENAS      /* the set of the threads that own none */
+#define HM_HEAP_SETS       ((HM_HEAP_ARENAS + 1) * HM_HEAP_CLASSES)
 #define HM_HEAP_ALIGNMENT  16
 #define HM_HEAP_KEEP_EMPTY 1                   /* empty slabs kept per class */
 
@@ -59,7 +60,7 @@ typedef struct hm_heap_provider {
    at any moment without a lock (mallocBytes): one counter per size class and one for the
    large blocks, each written only under the lock of what it counts (a plain load and
    store, no locked instruction), each in a cache line of its own. */
-#define HM_HEAP_COUNTERS (HM_HEAP_SETS + 1)
+#define HM_HEAP_COUNTERS (HM_HEAP_SETS + HM_HEAP_ARENAS + 1)
 typedef struct hm_heap_counter {
     _Atomic(uint64_t) bytes;
     char              pad[64 - sizeof(uint64_t)];
@@ -126,9 +127,23 @@ bool hm_heap_owns(hm_heap *heap, const void *block, size_t *size);
    are not thread-safe). Nothing may allocate from this heap in between. */
 void   hm_heap_lock_all(hm_heap *heap);
 void   hm_heap_unlock_all(hm_heap *heap);
-/* Under hm_heap_lock_all: the live blocks, and a copy of them (room for count). */
+/* Under hm_heap_lock_all, around what is read (the count and the copy): begin waits
+   until no arena's owner is inside a call and notes where each one is; valid says
+   whether none has run since (an owner that had not yet seen the stop may finish one
+   more call). Read again from begin until valid: then the reading is one consistent
+   snapshot. */
+void   hm_heap_snapshot_begin(hm_heap *heap);
+bool   hm_heap_snapshot_valid(const hm_heap *heap);
+/* Under hm_heap_lock_all: the live blocks, and a copy of at most room of them (how many
+   were copied; in a valid snapshot, the count). */
 size_t hm_heap_block_count(const hm_heap *heap);
-size_t hm_heap_copy_blocks(const hm_heap *heap, hm_heap_block *out);
+size_t hm_heap_copy_blocks(const hm_heap *heap, hm_heap_block *out, size_t room);
+
+/* The calling thread is about to exit: the arenas it owns, in every thread-safe heap,
+   are handed back (the blocks other threads freed into them taken back first, empty
+   slabs beyond the kept one given back), for the next thread to own. Called by the
+   thread-exit hook (spin.c) on its own; callable directly. */
+void   hm_heap_thread_exit(void);
 
 /* --- figures --- */
 typedef struct hm_heap_stats {

@@ -19,7 +19,9 @@
 #if defined(__GNUC__)
 #define HM_NOINLINE __attribute__((noinline))
 #define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HM_LIKELY(x) __builtin_expect(!!(x), 1)
 #else
+#define HM_LIKELY(x) (x)
 #define HM_NOINLINE
 #define HM_UNLIKELY(x) (x)
 #endif
@@ -33,28 +35,33 @@ typedef struct span_head {
     uint32_t  live;  /* under the owner's lock */
 } span_head;
 
+/* Written by an arena's owner without a lock, read by the leak report: atomics. */
 typedef struct heap_source {
-    const char *file;
-    int         line;
+    _Atomic(const char *) file;
+    _Atomic(int)          line;
 } heap_source;
 
 #define NO_BLOCK 0xFFFFu
 
 struct heap_class;
 
-/* Per block, outside the slab: its link in the slab's free list and the bytes it was
-   requested with plus one (0: free). One 4-byte cell, so Alloc and Free touch one
-   cache line of them, found at a fixed place (right after the record). */
+/* Per block, outside the slab: its link in the slab's free list (or in its list of
+   blocks freed by other threads) and the bytes it was requested with plus one (0:
+   free). One 4-byte cell, so Alloc and Free touch one cache line of them, found at a
+   fixed place (right after the record). req is what a Free exchanges to 0: of two
+   Frees of one block, from any threads, exactly one gets the size back. */
 typedef struct heap_cell {
-    uint16_t next;
-    uint16_t req;
+    uint16_t          next;
+    _Atomic(uint16_t) req;
 } heap_cell;
 
 typedef struct heap_slab {
     span_head          head;     /* base: 0 while the record is not a live slab */
     struct heap_class *cls;      /* never changes: records stay with their class */
-    uint16_t           free_head;
-    uint16_t           used;
+    uint16_t           free_head;    /* the arena's side: its owner, or under the lock */
+    _Atomic(uint16_t)  used;         /* blocks not on free_head's list; read by the report */
+    uint16_t           remote_head;  /* under the class lock: freed by threads other than */
+    uint16_t           remote_count; /*   the owner, for it to take back (cell.next links) */
     uint32_t           in_partial;
     struct heap_slab  *part_prev, *part_next; /* live slabs with a free block */
     struct heap_slab  *all_prev, *all_next;   /* every live slab; spares via all_next */
@@ -74,6 +81,8 @@ typedef struct heap_class {
     _Atomic(uint64_t) *counter;   /* its counter's bytes */
     uint32_t           empty;     /* live slabs with no block */
     uint32_t           index;     /* its counter */
+    uint32_t           arena;     /* HM_HEAP_SHARED: the locked arena */
+    _Atomic(uint32_t)  remote;    /* set under the lock: a slab has blocks on its remote list */
     heap_slab         *all;
     heap_slab         *spare;     /* records of slabs given back, for the next slab */
     uint64_t           slabs;
@@ -94,8 +103,26 @@ typedef struct heap_region {
     struct heap_region *prev, *next; /* live regions; spares via next */
 } heap_region;
 
+/* An arena one thread may own: it allocates there, and frees its blocks there, without
+   a lock (docs/heap.md, "Threads"). */
+#define ARENA_STOP   1u /* the leak report or the figures: the owner waits outside */
+#define ARENA_REMOTE 2u /* other threads freed blocks here: the owner takes them back */
+#define ARENA_TRIM   4u /* hm_heap_trim from another thread: the owner trims */
+
+typedef union heap_arena_slot {
+    struct {
+        _Atomic(uint32_t) owner; /* the owner's thread number + 1; 0: none */
+        _Atomic(uint32_t) seq;   /* odd while the owner is inside a call's lock-free part */
+        _Atomic(uint32_t) flags;
+    } a;
+    char pad[64];
+} heap_arena_slot;
+
 struct hm_heap {
     heap_class_slot   classes[HM_HEAP_SETS]; /* arena a's class c at a * HM_HEAP_CLASSES + c */
+    heap_arena_slot   arenas[HM_HEAP_ARENAS];
+    uint32_t          snapshot_seq[HM_HEAP_ARENAS]; /* under hm_heap_lock_all */
+    struct hm_heap   *registry_prev, *registry_next; /* every thread-safe heap (heap.c) */
     hm_heap_config    config;
     void             *allocation; /* what hm_alloc returned: the heap is aligned to 128 */
     hm_spin           region_lock;
@@ -121,17 +148,8 @@ static inline void heap_count(hm_heap *heap, unsigned i, uint64_t delta)
     heap_count_at(&heap->counters[i].bytes, delta);
 }
 
-#define REGION_COUNTER HM_HEAP_SETS
-
-/* The calling thread's arena: its thread number (spin.h) modulo the arenas, so that
-   threads created together each get one of their own. Any arena is correct: only
-   sharing costs. */
-static inline unsigned heap_arena(const hm_heap *heap)
-{
-    if (!heap->config.threadsafe)
-        return 0;
-    return hm_thread_number() & (HM_HEAP_ARENAS - 1);
-}
+#define REMOTE_COUNTER(a) (HM_HEAP_SETS + (a)) /* frees by other threads into arena a */
+#define REGION_COUNTER    (HM_HEAP_SETS + HM_HEAP_ARENAS)
 
 static inline void heap_lock(const hm_heap *heap, hm_spin *lock)
 {

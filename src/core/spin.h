@@ -17,6 +17,7 @@
 #define HOSTMEM_SPIN_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 typedef struct hm_spin {
     atomic_int held;
@@ -58,6 +59,14 @@ static inline unsigned hm_thread_number(void)
     return n ? n : hm_thread_number_draw();
 }
 #endif
+
+/* Makes sure the calling thread calls hm_heap_thread_exit() (heap.h) when it exits:
+   on Windows a fiber-local slot's callback (FlsAlloc; FLS callbacks run at thread
+   exit, also in a program that links the core statically), elsewhere a pthread key's
+   destructor. False when that could not be set up. hm_thread_watch_end frees the slot
+   (when the DLL is unloaded). */
+bool hm_thread_watch(void);
+void hm_thread_watch_end(void);
 
 static inline void hm_spin_init(hm_spin *lock)
 {
