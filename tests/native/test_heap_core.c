@@ -342,7 +342,7 @@ static void an_exiting_owner_strands_nothing(void **state)
     assert_int_equal(stats.live_blocks, 0);
     assert_int_equal(stats.slabs, HM_HEAP_KEEP_EMPTY);
     assert_int_equal(p.live_mappings, HM_HEAP_KEEP_EMPTY);
-    /* The kept slab is used again, from any thread. */
+    /* The heap goes on from this thread (its own arena). */
     assert_int_equal(hm_heap_alloc(heap, HM_HEAP_SMALL_MAX, 0, NULL, 0, &again), HM_HEAP_OK);
     assert_int_equal(hm_heap_free(heap, again, NULL), HM_HEAP_OK);
     assert_int_equal(hm_heap_destroy(heap), 0);
