@@ -18,11 +18,15 @@
  *   heap's own radix map (heap_map.h); then the block must start exactly on a block of
  *   that slab (or be the region's base) and be allocated. Anything else is refused and
  *   nothing changes.
- * - Thread-safe heaps have HM_HEAP_ARENAS sets of the size classes; a thread allocates
- *   from the set its thread number picks (spin.h), so threads created together do not
- *   share a class's cache lines, and frees a block into the class it came from. Each class has one spin lock
- *   (spin.h), the large regions one more; heaps that are not thread-safe have one set
- *   and take no lock.
+ * - Thread-safe heaps have HM_HEAP_ARENAS sets of the size classes a thread can own
+ *   and one shared set. The first thread to allocate in its thread number's arena
+ *   (spin.h) owns it: it allocates there with no locked instruction and frees its own
+ *   blocks there with one (the exchange of the block's requested size for 0, which also
+ *   refuses a second Free from any thread). Others allocate in the shared set under the
+ *   class locks, and free blocks of an arena they do not own under the class lock onto
+ *   the slab's remote list, for the owner to take back. A thread that exits hands its
+ *   arenas on (hm_heap_thread_exit). Each class has one spin lock (spin.h), the large
+ *   regions one more; heaps that are not thread-safe have one set and take no lock.
  * - Empty slabs: one per class stays (so a hot class does not map and unmap at every
  *   block), a second one is given back at once.
  */

@@ -2,9 +2,11 @@
  * The heap's records, shared by heap.c (slabs), heap_region.c (large blocks) and
  * heap_report.c (the leak report and the figures). Not for the heap's users.
  *
- * Locks: a class's lock, the region lock, the map's lock; none is ever taken while
- * another is held, except by the leak report, which takes every class lock in class
- * order, then the region lock. No lock is held across a call to the provider; only the
+ * Locks: a class's lock, the region lock, the map's lock, the registry's (heap.c);
+ * none is ever taken while another is held, except by the leak report, which takes
+ * every class lock in class order, then the region lock, and by hm_heap_thread_exit,
+ * which takes one class lock at a time under the registry's. An arena's owner holds no
+ * lock in its lock-free part and never waits there. No lock is held across a call to the provider; only the
  * map's lock is held across the bookkeeping allocator (a new radix node, rare), and
  * nothing under that allocator takes a heap lock.
  */
