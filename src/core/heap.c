@@ -474,6 +474,23 @@ static void stand_down(hm_heap *heap, unsigned a)
     atomic_store_explicit(&heap->arenas[a].a.owner, 0, memory_order_release);
 }
 
+/* Arena a has no owner (or is about to have none): blocks other threads freed into it
+   are taken back by this thread standing in, as long as some are flagged. The flag's
+   setter (free_remote: fetch_or, then a look at the owner) and the owner that leaves
+   (exchange, then a look at the flag) are sequentially consistent, so one of the two
+   always sees the other: no block is left on a remote list of an arena nobody owns. */
+static void take_back_unowned(hm_heap *heap, unsigned a, unsigned number)
+{
+    heap_arena_slot *ar = &heap->arenas[a];
+
+    while ((atomic_load_explicit(&ar->a.flags, memory_order_seq_cst) & ARENA_REMOTE) &&
+           !atomic_load_explicit(&ar->a.owner, memory_order_seq_cst) && stand_in(heap, a, number)) {
+        atomic_fetch_and_explicit(&ar->a.flags, ~ARENA_REMOTE, memory_order_acq_rel);
+        take_back_arena(heap, a);
+        atomic_exchange_explicit(&ar->a.owner, 0, memory_order_seq_cst);
+    }
+}
+
 void hm_heap_thread_exit(void)
 {
     unsigned number = hm_thread_number();
@@ -487,7 +504,9 @@ void hm_heap_thread_exit(void)
             continue;
         atomic_fetch_and_explicit(&ar->a.flags, ~(ARENA_REMOTE | ARENA_TRIM), memory_order_acq_rel);
         take_back_arena(heap, number & (HM_HEAP_ARENAS - 1));
-        atomic_store_explicit(&ar->a.owner, 0, memory_order_release);
+        atomic_exchange_explicit(&ar->a.owner, 0, memory_order_seq_cst);
+        /* What was freed into it while it was being handed on. */
+        take_back_unowned(heap, number & (HM_HEAP_ARENAS - 1), number);
     }
     hm_spin_release(&registry_lock);
 }
@@ -781,12 +800,8 @@ static HM_NOINLINE hm_heap_status free_remote(hm_heap *heap, heap_slab *s, void 
     atomic_store_explicit(&cls->remote, 1, RELAXED);
     atomic_fetch_add_explicit(&heap->counters[REMOTE_COUNTER(a)].bytes, (uint64_t)1 - req, RELAXED);
     hm_spin_release(&cls->lock);
-    atomic_fetch_or_explicit(&heap->arenas[a].a.flags, ARENA_REMOTE, memory_order_acq_rel);
-    if (!atomic_load_explicit(&heap->arenas[a].a.owner, RELAXED) && stand_in(heap, a, hm_thread_number())) {
-        atomic_fetch_and_explicit(&heap->arenas[a].a.flags, ~ARENA_REMOTE, memory_order_acq_rel);
-        take_back_arena(heap, a);
-        stand_down(heap, a);
-    }
+    atomic_fetch_or_explicit(&heap->arenas[a].a.flags, ARENA_REMOTE, memory_order_seq_cst);
+    take_back_unowned(heap, a, hm_thread_number());
     return HM_HEAP_OK;
 }
 
