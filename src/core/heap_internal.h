@@ -6,9 +6,12 @@
  * none is ever taken while another is held, except by the leak report, which takes
  * every class lock in class order, then the region lock, and by hm_heap_thread_exit,
  * which takes one class lock at a time under the registry's. An arena's owner holds no
- * lock in its lock-free part and never waits there. No lock is held across a call to the provider; only the
- * map's lock is held across the bookkeeping allocator (a new radix node, rare), and
- * nothing under that allocator takes a heap lock.
+ * lock in its lock-free part and never waits there. No class or region lock is held
+ * across a call to the provider; the registry's is, by hm_heap_thread_exit giving back
+ * an exiting owner's emptied slabs (it keeps the heap from going meanwhile; only heap
+ * creation and destruction wait for it). Only the map's lock is held across the
+ * bookkeeping allocator (a new radix node, rare), and nothing under that allocator
+ * takes a heap lock.
  */
 #ifndef HOSTMEM_HEAP_INTERNAL_H
 #define HOSTMEM_HEAP_INTERNAL_H
