@@ -594,40 +594,8 @@ static void malloc8_hostmem(void *context, unsigned ops) { many_threads *t = con
 static void malloc8_raw(void *context, unsigned ops)     { many_threads *t = context; all_of(t, malloc_raw, t->raw, ops); }
 #ifdef HOSTMEM_BENCH_MIMALLOC
 static void pair_mi(void *context, unsigned ops)    { malloc_mi(&((malloc_pair *)context)->raw, ops); }
-
-/* The 3m rows' threads: each side on cache lines of its own. In two_threads and
-   many_threads one thread's `next` (written every operation) shares a line with the
-   next side's `malloc` (read twice every operation by the IHostMalloc side only:
-   mimalloc never reads it), so those rows charged a false-sharing miss to hostmem
-   alone. */
-typedef struct apart_side {
-    _Alignas(64) malloc_side side;
-} apart_side;
-
-typedef struct apart_threads {
-    helper     helpers[MANY - 1];
-    apart_side hostmem[MANY], raw[MANY];
-    unsigned   threads; /* 2 or MANY: this one and threads - 1 helpers */
-} apart_threads;
-
-static void all_apart(apart_threads *t, run_fn fn, apart_side *sides, unsigned ops)
-{
-    unsigned generation[MANY - 1], k;
-
-    for (k = 0; k + 1 < t->threads; k++) {
-        generation[k] = atomic_load_explicit(&t->helpers[k].done, memory_order_relaxed) + 1;
-        t->helpers[k].fn = fn;
-        t->helpers[k].context = &sides[k + 1].side;
-        t->helpers[k].ops = ops;
-        atomic_store_explicit(&t->helpers[k].go, generation[k], memory_order_release);
-    }
-    fn(&sides[0].side, ops);
-    for (k = 0; k + 1 < t->threads; k++)
-        spin_until(&t->helpers[k].done, generation[k], NULL);
-}
-
-static void apart_hostmem(void *context, unsigned ops) { apart_threads *t = context; all_apart(t, malloc_hostmem, t->hostmem, ops); }
-static void apart_mi(void *context, unsigned ops)      { apart_threads *t = context; all_apart(t, malloc_mi, t->raw, ops); }
+static void malloc2_mi(void *context, unsigned ops) { two_threads *t = context; both(t, malloc_mi, t->raw, ops); }
+static void malloc8_mi(void *context, unsigned ops) { many_threads *t = context; all_of(t, malloc_mi, t->raw, ops); }
 #endif
 
 /* --- row 6: hostmem's own memory ------------------------------------------------------- */
@@ -1045,41 +1013,6 @@ static void many_pairs(const host *h, const HOSTMEM_STATS *books, BOOL shared)
     check_books(h, books, shared ? "pair 3d" : "pair 3e");
 }
 
-#ifdef HOSTMEM_BENCH_MIMALLOC
-/* Rows 3m2 and 3m8: threads - 1 helpers and this thread, each on its own share of
-   blocks, all on the one malloc; the helpers' blocks are allocated here and freed on
-   the helper at first (mimalloc takes those back as remote frees), and at the end
-   freed here again. */
-static void apart_rows(apart_threads *t, unsigned threads, IHostMalloc *malloc, const char *id, const char *name)
-{
-    unsigned k;
-
-    memset(t, 0, sizeof(*t));
-    t->threads = threads;
-    for (k = 0; k < threads; k++) {
-        t->hostmem[k].side.malloc = malloc;
-        t->hostmem[k].side.next = t->raw[k].side.next = k * (SEQUENCE / threads);
-        side_fill(&t->hostmem[k].side);
-        side_fill(&t->raw[k].side);
-    }
-    for (k = 0; k + 1 < threads; k++)
-        if (!(t->helpers[k].thread = CreateThread(NULL, 0, helper_main, &t->helpers[k], 0, NULL)))
-            fatal("CreateThread failed: %lu", GetLastError());
-    min_ops = run == &quick_mode ? 2000 : 20000;
-    add_pair(id, name, 2.0, apart_hostmem, apart_mi, t);
-    min_ops = 1;
-    for (k = 0; k + 1 < threads; k++) {
-        atomic_store(&t->helpers[k].quit, 1);
-        WaitForSingleObject(t->helpers[k].thread, INFINITE);
-        CloseHandle(t->helpers[k].thread);
-    }
-    for (k = 0; k < threads; k++) {
-        side_empty(&t->hostmem[k].side);
-        side_empty(&t->raw[k].side);
-    }
-}
-#endif
-
 /* Rows 3m1, 3m2, 3m8: the thread-safe malloc of 3a, 3c, 3d against mimalloc 2.0.9
    (Debian's source package, built for this target by tools/setup.sh mimalloc; bench
    only, never in hostmem.dll), the allocator a host would pick instead. Target: within
@@ -1088,8 +1021,10 @@ static void mimalloc_pairs(const host *h, const HOSTMEM_STATS *books)
 {
 #ifdef HOSTMEM_BENCH_MIMALLOC
     static malloc_pair one;
-    static apart_threads two, many;
+    static two_threads two;
+    static many_threads many;
     IHostMalloc *malloc;
+    int k;
 
     if (!wanted("3m"))
         return;
@@ -1102,8 +1037,48 @@ static void mimalloc_pairs(const host *h, const HOSTMEM_STATS *books)
     side_empty(&one.hostmem);
     side_empty(&one.raw);
 
-    apart_rows(&two, 2, malloc, "3m2", "IHostMalloc thread-safe vs mimalloc, 2 threads");
-    apart_rows(&many, MANY, malloc, "3m8", "IHostMalloc thread-safe vs mimalloc, 8 threads");
+    memset(&two, 0, sizeof(two));
+    for (k = 0; k < 2; k++) {
+        two.hostmem[k].malloc = malloc;
+        two.hostmem[k].next = two.raw[k].next = k * (SEQUENCE / 2);
+        side_fill(&two.hostmem[k]);
+        side_fill(&two.raw[k]);
+    }
+    if (!(two.helper.thread = CreateThread(NULL, 0, helper_main, &two.helper, 0, NULL)))
+        fatal("CreateThread failed: %lu", GetLastError());
+    min_ops = run == &quick_mode ? 2000 : 20000;
+    add_pair("3m2", "IHostMalloc thread-safe vs mimalloc, 2 threads", 2.0, malloc2_hostmem, malloc2_mi, &two);
+    atomic_store(&two.helper.quit, 1);
+    WaitForSingleObject(two.helper.thread, INFINITE);
+    CloseHandle(two.helper.thread);
+    /* The helper's mimalloc blocks are freed here, on another thread: mimalloc takes
+       them back as remote frees. */
+    for (k = 0; k < 2; k++) {
+        side_empty(&two.hostmem[k]);
+        side_empty(&two.raw[k]);
+    }
+
+    memset(&many, 0, sizeof(many));
+    for (k = 0; k < MANY; k++) {
+        many.hostmem[k].malloc = malloc;
+        many.hostmem[k].next = many.raw[k].next = k * (SEQUENCE / MANY);
+        side_fill(&many.hostmem[k]);
+        side_fill(&many.raw[k]);
+    }
+    for (k = 0; k < MANY - 1; k++)
+        if (!(many.helpers[k].thread = CreateThread(NULL, 0, helper_main, &many.helpers[k], 0, NULL)))
+            fatal("CreateThread failed: %lu", GetLastError());
+    add_pair("3m8", "IHostMalloc thread-safe vs mimalloc, 8 threads", 2.0, malloc8_hostmem, malloc8_mi, &many);
+    min_ops = 1;
+    for (k = 0; k < MANY - 1; k++) {
+        atomic_store(&many.helpers[k].quit, 1);
+        WaitForSingleObject(many.helpers[k].thread, INFINITE);
+        CloseHandle(many.helpers[k].thread);
+    }
+    for (k = 0; k < MANY; k++) {
+        side_empty(&many.hostmem[k]);
+        side_empty(&many.raw[k]);
+    }
     IHostMalloc_Release(malloc);
     check_books(h, books, "pair 3m");
 #else
