@@ -20,7 +20,18 @@
 #include "memory_manager.h"
 
 #include "core/heap.h"
+#include "core/policy.h"
 #include "os.h"
+
+#if defined(__GNUC__)
+#define HM_NOINLINE    __attribute__((noinline))
+#define HM_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define HM_NOINLINE
+#define HM_LIKELY(x)   (x)
+#define HM_UNLIKELY(x) (x)
+#endif
 
 struct host_malloc {
     IHostMalloc            IHostMalloc_iface;
@@ -120,19 +131,24 @@ static SIZE_T mapping_for(const struct host_malloc *malloc, SIZE_T size)
     return size <= HM_HEAP_SMALL_MAX ? HM_HEAP_SLAB_SIZE : (size + page - 1) & ~(page - 1);
 }
 
-static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCriticalLevel level, char *file, int line,
-                        const char *method, void **mem)
+/* Everything but a block the heap had at once: bad arguments (tried false: the heap
+   was not asked), no memory (the trim, the wait and the retry, then the policy). Out
+   of line, so that the calls that succeed save no registers for it. */
+static HM_NOINLINE HRESULT allocate_slow(struct host_malloc *malloc, SIZE_T size, EMemoryCriticalLevel level,
+                                         char *file, int line, const char *method, void **mem, bool tried)
 {
-    hm_heap_status status;
+    hm_heap_status status = HM_HEAP_NO_MEMORY;
 
-    if (!mem)
-        return E_POINTER;
-    *mem = NULL;
-    if (!hm_level_is_valid((uint32_t)level) || size > malloc->max_request) {
-        SetLastError(ERROR_INVALID_PARAMETER);
-        return E_INVALIDARG;
+    if (!tried) {
+        if (!mem)
+            return E_POINTER;
+        *mem = NULL;
+        if (!hm_level_is_valid((uint32_t)level) || size > malloc->max_request) {
+            SetLastError(ERROR_INVALID_PARAMETER);
+            return E_INVALIDARG;
+        }
+        status = hm_heap_alloc(malloc->heap, size, (int)level, file, line, mem);
     }
-    status = hm_heap_alloc(malloc->heap, size, (int)level, file, line, mem);
     if (status == HM_HEAP_NO_MEMORY) {
         /* The empty slabs the classes keep go first: under a limit they may be exactly
            the room this request needs (the wait below then ends at once). */
@@ -146,67 +162,80 @@ static HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCritical
     return S_OK;
 }
 
-static void trace_allocation(struct host_malloc *malloc, const char *method, SIZE_T size,
-                             EMemoryCriticalLevel level, HRESULT hr, void **mem)
+static HM_NOINLINE void trace_allocation(struct host_malloc *malloc, const char *method, SIZE_T size,
+                                         EMemoryCriticalLevel level, HRESULT hr, void **mem)
 {
     hm_trace_row row = { .method = method, .present = HM_TRACE_LEVEL | HM_TRACE_SIZE | HM_TRACE_HRESULT | HM_TRACE_RESULT,
                          .level = (DWORD)level, .size = size, .hr = hr, .result = mem ? *mem : NULL };
     hm_manager_trace_row(malloc->manager, &row, TRUE);
 }
 
+/* Alloc and DebugAlloc: the common case (valid arguments, the heap has the block, no
+   tracing) in a few instructions, everything else in allocate_slow. */
+static inline HRESULT allocate(struct host_malloc *malloc, SIZE_T size, EMemoryCriticalLevel level, char *file,
+                               int line, const char *method, void **mem)
+{
+    HRESULT hr;
+
+    if (HM_UNLIKELY(!mem || (uint32_t)level >= HM_LEVEL_COUNT || size > malloc->max_request))
+        hr = allocate_slow(malloc, size, level, file, line, method, mem, false);
+    else if (HM_LIKELY(hm_heap_alloc(malloc->heap, size, (int)level, file, line, mem) == HM_HEAP_OK))
+        hr = S_OK;
+    else
+        hr = allocate_slow(malloc, size, level, file, line, method, mem, true);
+    if (HM_UNLIKELY(malloc->trace != NULL))
+        trace_allocation(malloc, method, size, level, hr, mem);
+    return hr;
+}
+
 static HRESULT WINAPI host_malloc_Alloc(IHostMalloc *iface, SIZE_T size, EMemoryCriticalLevel level, void **mem)
 {
-    struct host_malloc *malloc = impl_from_IHostMalloc(iface);
-    HRESULT hr = allocate(malloc, size, level, NULL, 0, "Alloc", mem);
-
-    if (malloc->trace)
-        trace_allocation(malloc, "Alloc", size, level, hr, mem);
-    return hr;
+    return allocate(impl_from_IHostMalloc(iface), size, level, NULL, 0, "Alloc", mem);
 }
 
 static HRESULT WINAPI host_malloc_DebugAlloc(IHostMalloc *iface, SIZE_T size, EMemoryCriticalLevel level,
                                              char *file, int line, void **mem)
 {
-    struct host_malloc *malloc = impl_from_IHostMalloc(iface);
-    HRESULT hr = allocate(malloc, size, level, file, line, "DebugAlloc", mem);
-
-    if (malloc->trace)
-        trace_allocation(malloc, "DebugAlloc", size, level, hr, mem);
-    return hr;
+    return allocate(impl_from_IHostMalloc(iface), size, level, file, line, "DebugAlloc", mem);
 }
 
-static HRESULT release_block(struct host_malloc *malloc, void *mem)
+/* A Free the heap did not take, or one to trace. */
+static HM_NOINLINE HRESULT release_slow(struct host_malloc *malloc, void *mem, hm_heap_status status)
 {
-    size_t size = 0;
+    HRESULT hr;
     DWORD error;
 
-    /* The CLR frees NULL routinely (docs/clr-contract.md, "How the CLR reads each answer"). */
-    if (!mem)
-        return S_OK;
-    switch (hm_heap_free(malloc->heap, mem, &size)) {
+    switch (status) {
     case HM_HEAP_OK:
-        return S_OK;
+        hr = S_OK;
+        break;
     case HM_HEAP_OS_REFUSED:
         /* A large block whose memory the OS would not take back: still the CLR's. */
         error = GetLastError();
         SetLastError(error);
-        return hm_win32_error_to_hresult(error);
+        hr = hm_win32_error_to_hresult(error);
+        break;
     default:
-        return HOST_E_INVALIDOPERATION;
+        hr = HOST_E_INVALIDOPERATION;
+        break;
     }
-}
-
-static HRESULT WINAPI host_malloc_Free(IHostMalloc *iface, void *mem)
-{
-    struct host_malloc *malloc = impl_from_IHostMalloc(iface);
-    HRESULT hr = release_block(malloc, mem);
-
     if (malloc->trace) {
         hm_trace_row row = { .method = "Free", .present = HM_TRACE_ADDRESS | HM_TRACE_HRESULT, .address = mem,
                              .hr = hr };
         hm_manager_trace_row(malloc->manager, &row, TRUE);
     }
     return hr;
+}
+
+static HRESULT WINAPI host_malloc_Free(IHostMalloc *iface, void *mem)
+{
+    struct host_malloc *malloc = impl_from_IHostMalloc(iface);
+    /* The CLR frees NULL routinely (docs/clr-contract.md, "How the CLR reads each answer"). */
+    hm_heap_status status = mem ? hm_heap_free(malloc->heap, mem, NULL) : HM_HEAP_OK;
+
+    if (HM_LIKELY(status == HM_HEAP_OK && !malloc->trace))
+        return S_OK;
+    return release_slow(malloc, mem, status);
 }
 
 static const IHostMallocVtbl host_malloc_vtbl = {
@@ -275,29 +304,52 @@ static HRESULT snapshot_blocks(struct memory_manager *manager, struct host_mallo
 {
     hm_list_entry *head = hm_manager_lock_mallocs(manager), *entry;
     HRESULT hr = S_OK;
-    size_t total = 0, n = 0;
+    size_t total, n;
+    BOOL valid;
 
     *blocks = NULL;
     *count = 0;
     for (entry = head->next; entry != head; entry = entry->next) {
         struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
-        if (only && malloc != only)
-            continue;
-        hm_heap_lock_all(malloc->heap);
-        total += hm_heap_block_count(malloc->heap);
+        if (!only || malloc == only)
+            hm_heap_lock_all(malloc->heap);
     }
-    if (total && !(*blocks = hm_manager_heap_alloc(manager, total * sizeof(hm_heap_block))))
-        hr = E_OUTOFMEMORY;
+    /* Read again until no arena's owner ran during the reading (heap.h): at most once
+       more for an owner that had not yet seen the stop. */
+    do {
+        total = n = 0;
+        for (entry = head->next; entry != head; entry = entry->next) {
+            struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
+            if (only && malloc != only)
+                continue;
+            hm_heap_snapshot_begin(malloc->heap);
+            total += hm_heap_block_count(malloc->heap);
+        }
+        if (total && !(*blocks = hm_manager_heap_alloc(manager, total * sizeof(hm_heap_block)))) {
+            hr = E_OUTOFMEMORY;
+            break;
+        }
+        valid = TRUE;
+        for (entry = head->next; entry != head; entry = entry->next) {
+            struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
+            if (only && malloc != only)
+                continue;
+            if (*blocks)
+                n += hm_heap_copy_blocks(malloc->heap, *blocks + n, total - n);
+            valid = valid && hm_heap_snapshot_valid(malloc->heap);
+        }
+        if (!valid) {
+            hm_manager_heap_free(manager, *blocks);
+            *blocks = NULL;
+        }
+    } while (!valid);
     for (entry = head->next; entry != head; entry = entry->next) {
         struct host_malloc *malloc = CONTAINING_RECORD(entry, struct host_malloc, entry);
-        if (only && malloc != only)
-            continue;
-        if (*blocks)
-            n += hm_heap_copy_blocks(malloc->heap, *blocks + n);
-        hm_heap_unlock_all(malloc->heap);
+        if (!only || malloc == only)
+            hm_heap_unlock_all(malloc->heap);
     }
     hm_manager_unlock_mallocs(manager);
-    *count = n;
+    *count = hr == S_OK ? n : 0;
     return hr;
 }
 

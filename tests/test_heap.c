@@ -734,11 +734,75 @@ static void books_are_exact_after_churn_with_frees_on_other_threads(void **state
         assert_int_equal(IHostMalloc_Free(malloc, anchors.anchors[i]), S_OK);
     assert_int_equal(stats_of(manager).mallocBytes, 0);
     assert_int_equal(listed((IUnknown *)malloc), 0);
-    /* What stays is at most one empty slab per class of each of the 8 arenas; no large
-       block is left. */
-    assert_true(stats_of(manager).mallocCommittedBytes <= 8 * 28 * SLAB);
+    /* What stays is at most one empty slab per class of each of the 8 arenas and the
+       shared one; no large block is left. */
+    assert_true(stats_of(manager).mallocCommittedBytes <= 9 * 28 * SLAB);
     assert_int_equal(stats_of(manager).mallocCommittedBytes % SLAB, 0);
     release_last((IUnknown *)malloc);
+    assert_int_equal(stats_of(manager).mallocCommittedBytes, 0);
+    release_last((IUnknown *)manager);
+}
+
+/* --- a thread that exits ------------------------------------------------------------ */
+
+#define OWNED 32 /* 4 KiB blocks: two slabs */
+
+typedef struct owner {
+    IHostMalloc *malloc;
+    void        *blocks[OWNED];
+    HANDLE       allocated, may_exit;
+} owner;
+
+static DWORD WINAPI allocate_then_wait(void *context)
+{
+    owner *o = context;
+    unsigned i;
+
+    for (i = 0; i < OWNED; i++)
+        if (IHostMalloc_Alloc(o->malloc, SMALL_MAX, eTaskCritical, &o->blocks[i]) != S_OK)
+            o->blocks[i] = NULL;
+    SetEvent(o->allocated);
+    WaitForSingleObject(o->may_exit, INFINITE);
+    return 0;
+}
+
+/* The thread that allocated the blocks owns its arena; the blocks freed here wait for
+   it (already off the books), and when it exits its fiber-local callback hands the
+   arena on: the slab that emptied goes back to the OS, the kept one stays. */
+static void an_exiting_thread_strands_no_slab(void **state)
+{
+    IHostMemoryManager *manager = new_manager(NULL);
+    static owner o;
+    HANDLE thread;
+    void *again;
+    unsigned i;
+    (void)state;
+
+    memset(&o, 0, sizeof(o));
+    o.malloc = new_malloc(manager, MALLOC_THREADSAFE);
+    o.allocated = CreateEventW(NULL, TRUE, FALSE, NULL);
+    o.may_exit = CreateEventW(NULL, TRUE, FALSE, NULL);
+    thread = CreateThread(NULL, 0, allocate_then_wait, &o, 0, NULL);
+    assert_non_null(thread);
+    WaitForSingleObject(o.allocated, INFINITE);
+    for (i = 0; i < OWNED; i++) {
+        assert_non_null(o.blocks[i]);
+        assert_int_equal(IHostMalloc_Free(o.malloc, o.blocks[i]), S_OK);
+        assert_int_equal(IHostMalloc_Free(o.malloc, o.blocks[i]), HOST_E_INVALIDOPERATION);
+    }
+    assert_int_equal(stats_of(manager).mallocBytes, 0);
+    assert_int_equal(listed((IUnknown *)o.malloc), 0);
+    assert_int_equal(stats_of(manager).mallocCommittedBytes, 2 * SLAB);
+    SetEvent(o.may_exit);
+    WaitForSingleObject(thread, INFINITE);
+    CloseHandle(thread);
+    assert_int_equal(stats_of(manager).mallocCommittedBytes, SLAB);
+    /* The heap goes on from this thread (its own arena). */
+    assert_int_equal(IHostMalloc_Alloc(o.malloc, SMALL_MAX, eTaskCritical, &again), S_OK);
+    assert_int_equal(IHostMalloc_Free(o.malloc, again), S_OK);
+    CloseHandle(o.allocated);
+    CloseHandle(o.may_exit);
+    release_last((IUnknown *)o.malloc);
     assert_int_equal(stats_of(manager).mallocCommittedBytes, 0);
     release_last((IUnknown *)manager);
 }
@@ -762,6 +826,7 @@ int main(void)
         T(the_water_marks_see_the_heap),
         T(a_critical_alloc_waits_for_the_clr_to_free_and_is_retried),
         T(books_are_exact_after_churn_with_frees_on_other_threads),
+        T(an_exiting_thread_strands_no_slab),
     };
 
     return cmocka_run_group_tests_name("heap", tests, NULL, NULL);

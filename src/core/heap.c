@@ -1,17 +1,35 @@
 /*
  * The heap's small blocks: size classes on 64 KiB slabs (heap.h has the design).
  *
- * A slab's record holds, per block, a 16-bit link of the free list and the 16-bit
- * size requested plus one (0: free), 4 bytes a block, all outside the slab. Alloc
- * pops the head of the first slab of its class with a free block; Free finds the slab
- * through the heap's map, checks that the pointer is the start of a block that is
- * allocated, and pushes the block back. Both hold the class's lock for a few dozen
- * instructions and never call out under it: new slabs are mapped, and empty ones
- * given back, with no lock held.
+ * A slab's record holds, per block, one 4-byte cell (heap_cell): a 16-bit link of the
+ * free list and the 16-bit size requested plus one (0: free), all outside the slab.
+ * Alloc pops the head of the first slab of its class with a free block; Free finds
+ * the slab through the heap's map, checks that the pointer is the start of a block
+ * that is allocated, and pushes the block back. Both hold the class's lock for a few
+ * dozen instructions (one locked instruction each: the lock's exchange; the release
+ * is a plain store) and never call out under it: new slabs are mapped, and empty
+ * ones given back, with no lock held. Everything either touches under the lock is in
+ * the class's first cache line, the slab record's first line and the block's cell;
+ * plus the class's counter.
+ *
+ * Thread-safe heaps: a thread that owns an arena (its thread number's, claimed with
+ * one compare-exchange the first time) allocates there and frees its own blocks there
+ * without the class lock: Alloc has no locked instruction, Free one (the exchange of
+ * the block's req, which is what refuses a second Free of the block from any thread).
+ * Its call's lock-free part is bracketed by the arena's seq (odd inside), which the
+ * leak report validates its copy against, and starts with a look at the arena's flags
+ * (stop for the report, blocks freed by others to take back, a trim asked for). A
+ * thread that frees a block of an arena it does not own takes the class lock and
+ * hands the block to the owner (the slab's remote list); a thread whose arena is
+ * owned by another allocates in the shared arena, under the class locks. Everything
+ * an owner's lock-free part changes that others read is atomic (req, used, sources);
+ * the lists and the slab records change only under the class lock.
  *
  * Records are never freed while the heap lives: a Free that found a record in the map
- * just before the slab was given back takes the class lock and finds it dead (or
- * recycled at another base), and refuses the pointer.
+ * just before the slab was given back takes the class lock and finds it dead (its base
+ * 0, so no pointer is a block start in it) or recycled at another base, and refuses
+ * the pointer. Only an arena's owner (under the class lock) retires and recycles its
+ * slabs, so its own lock-free Free never meets a recycled record.
  */
 #include "heap_internal.h"
 
@@ -36,18 +54,52 @@ void heap_book_free(hm_heap *heap, void *block, size_t bytes)
 
 static size_t slab_record_bytes(const heap_class *cls)
 {
-    return sizeof(heap_slab) + (size_t)cls->capacity * 2 * sizeof(uint16_t);
+    return sizeof(heap_slab) + (size_t)cls->capacity * sizeof(heap_cell);
 }
+
+/* Every thread-safe heap, for hm_heap_thread_exit. The lock is taken alone, or before
+   class locks, never under one. */
+static hm_spin  registry_lock;
+static hm_heap *registry;
+
+static void registry_add(hm_heap *heap)
+{
+    hm_spin_acquire(&registry_lock);
+    heap->registry_prev = NULL;
+    heap->registry_next = registry;
+    if (registry)
+        registry->registry_prev = heap;
+    registry = heap;
+    hm_spin_release(&registry_lock);
+}
+
+static void registry_remove(hm_heap *heap)
+{
+    hm_spin_acquire(&registry_lock);
+    if (heap->registry_prev)
+        heap->registry_prev->registry_next = heap->registry_next;
+    else
+        registry = heap->registry_next;
+    if (heap->registry_next)
+        heap->registry_next->registry_prev = heap->registry_prev;
+    hm_spin_release(&registry_lock);
+}
+
+#define HEAP_ALIGN 128 /* the class slots' size: each slot's hot fields in one line */
 
 hm_heap *hm_heap_create(const hm_heap_config *config)
 {
     hm_heap *heap;
+    void *allocation;
     unsigned i;
 
-    if (!(heap = hm_alloc(&config->allocator, sizeof(*heap))))
+    if (!(allocation = hm_alloc(&config->allocator, sizeof(*heap) + HEAP_ALIGN - 1)))
         return NULL;
+    heap = (hm_heap *)(((uintptr_t)allocation + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1));
     memset(heap, 0, sizeof(*heap));
     heap->config = *config;
+    heap->allocation = allocation;
+    heap->counters = config->counters ? config->counters : heap->own_counters;
     for (i = 0; i < HM_HEAP_SETS; i++) {
         heap_class *cls = &heap->classes[i].c;
 
@@ -56,13 +108,21 @@ hm_heap *hm_heap_create(const hm_heap_config *config)
         cls->capacity = (uint32_t)(HM_HEAP_SLAB_SIZE / cls->size);
         cls->magic = (uint32_t)(((uint64_t)1 << 32) / cls->size + 1);
         cls->index = i;
+        cls->arena = i / HM_HEAP_CLASSES;
+        cls->counter = &heap->counters[i].bytes;
+    }
+    for (i = 0; i < HM_HEAP_ARENAS; i++) {
+        atomic_init(&heap->arenas[i].a.owner, 0);
+        atomic_init(&heap->arenas[i].a.seq, 0);
+        atomic_init(&heap->arenas[i].a.flags, 0);
     }
     hm_spin_init(&heap->region_lock);
     atomic_init(&heap->committed, 0);
-    atomic_init(&heap->bookkeeping, sizeof(*heap));
+    atomic_init(&heap->bookkeeping, sizeof(*heap) + HEAP_ALIGN - 1);
     atomic_init(&heap->lost, 0);
-    heap->counters = config->counters ? config->counters : heap->own_counters;
     hm_map_init(&heap->map, &config->allocator);
+    if (config->threadsafe)
+        registry_add(heap);
     return heap;
 }
 
@@ -136,16 +196,16 @@ static bool add_slab(hm_heap *heap, heap_class *cls, int level)
         memset(s, 0, sizeof(*s));
         s->head.kind = SPAN_SLAB;
         s->cls = cls;
-        s->next = (uint16_t *)(s + 1);
-        s->req = s->next + cls->capacity;
-        memset(s->req, 0, cls->capacity * sizeof(uint16_t));
+        memset(s->cell, 0, cls->capacity * sizeof(heap_cell));
     }
     /* Every block of a spare is free (its req all 0); only the links need resetting.
        A stale Free reads them only after it found the record live under the lock. */
     for (i = 0; i < cls->capacity; i++)
-        s->next[i] = (uint16_t)(i + 1 < cls->capacity ? i + 1 : NO_BLOCK);
+        s->cell[i].next = (uint16_t)(i + 1 < cls->capacity ? i + 1 : NO_BLOCK);
     s->free_head = 0;
-    s->used = 0;
+    atomic_store_explicit(&s->used, 0, memory_order_relaxed);
+    s->remote_head = NO_BLOCK;
+    s->remote_count = 0;
 
     if (!(base = heap->config.provider.map(heap->config.provider.context, HM_HEAP_SLAB_SIZE, level)))
         goto spare;
@@ -187,27 +247,274 @@ static bool attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s)
     return true;
 }
 
-/* Under the class lock: the first free block of s, which has one. */
-static inline void *pop_block(hm_heap *heap, heap_class *cls, heap_slab *s, size_t size, const char *file, int line)
+#define RELAXED memory_order_relaxed
+
+static inline unsigned used_of(const heap_slab *s)
+{
+    return atomic_load_explicit(&((heap_slab *)s)->used, RELAXED);
+}
+
+static inline void set_used(heap_slab *s, unsigned used)
+{
+    atomic_store_explicit(&s->used, (uint16_t)used, RELAXED);
+}
+
+static inline unsigned req_of(const heap_cell *cell)
+{
+    return atomic_load_explicit(&((heap_cell *)cell)->req, RELAXED);
+}
+
+static HM_NOINLINE void slab_filled(heap_class *cls, heap_slab *s)
+{
+    partial_remove(cls, s);
+}
+
+/* By the class's arena (its owner, or under the lock): the first free block of s,
+   which has one. */
+static inline void *pop_block(heap_class *cls, heap_slab *s, size_t size, const char *file, int line)
 {
     unsigned idx = s->free_head;
+    heap_cell *cell = &s->cell[idx];
+    unsigned used = used_of(s);
 
-    s->free_head = s->next[idx];
-    if (!s->used++)
+    s->free_head = cell->next;
+    atomic_store_explicit(&cell->req, (uint16_t)(size + 1), memory_order_release);
+    set_used(s, used + 1);
+    if (!used)
         cls->empty--;
-    if (s->used == cls->capacity)
-        partial_remove(cls, s);
-    s->req[idx] = (uint16_t)(size + 1);
+    if (HM_UNLIKELY(used + 1 == cls->capacity))
+        slab_filled(cls, s);
     if (s->sources) {
-        s->sources[idx].file = file;
-        s->sources[idx].line = line;
+        atomic_store_explicit(&s->sources[idx].file, file, RELAXED);
+        atomic_store_explicit(&s->sources[idx].line, line, RELAXED);
     }
-    heap_count(heap, cls->index, size);
-    cls->live_blocks++;
+    heap_count_at(cls->counter, size);
     return (void *)(s->head.base + (uintptr_t)idx * cls->size);
 }
 
-/* No slab with a free block (or none with room for a source): make one, then pop. */
+/* Under the class lock: the slab that just lost its last block stays (the class keeps
+   HM_HEAP_KEEP_EMPTY empty slabs) or is taken out to be given back; returns it then. */
+static heap_slab *emptied(hm_heap *heap, heap_class *cls, heap_slab *s);
+static void retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
+
+/* Under the class lock, by the arena's owner (or for the shared arena): the blocks
+   other threads freed into cls's slabs join the slabs' free lists. Slabs that empty
+   and are not kept are chained on *retired (through all_next) to be given back. */
+static void take_back_remote(hm_heap *heap, heap_class *cls, heap_slab **retired)
+{
+    heap_slab *s, *next;
+
+    atomic_store_explicit(&cls->remote, 0, RELAXED);
+    for (s = cls->all; s; s = next) {
+        unsigned used, count, idx;
+
+        next = s->all_next;
+        if (!(count = s->remote_count))
+            continue;
+        for (idx = s->remote_head; idx != NO_BLOCK;) {
+            unsigned after = s->cell[idx].next;
+
+            s->cell[idx].next = s->free_head;
+            s->free_head = (uint16_t)idx;
+            idx = after;
+        }
+        s->remote_head = NO_BLOCK;
+        s->remote_count = 0;
+        used = used_of(s);
+        set_used(s, used - count);
+        if (used == cls->capacity)
+            partial_push(cls, s);
+        if (used == count && (s = emptied(heap, cls, s))) {
+            s->all_next = *retired;
+            *retired = s;
+        }
+    }
+}
+
+static HM_NOINLINE bool give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
+
+static size_t give_back_chain(hm_heap *heap, heap_class *cls, heap_slab *s)
+{
+    size_t bytes = 0;
+
+    while (s) {
+        heap_slab *next = s->all_next;
+
+        if (give_back_slab(heap, cls, s))
+            bytes += HM_HEAP_SLAB_SIZE;
+        s = next;
+    }
+    return bytes;
+}
+
+/* By arena a's owner, no lock held: the blocks others freed into it, every class. */
+static void take_back_arena(hm_heap *heap, unsigned a)
+{
+    unsigned c;
+
+    for (c = 0; c < HM_HEAP_CLASSES; c++) {
+        heap_class *cls = &heap->classes[a * HM_HEAP_CLASSES + c].c;
+        heap_slab *retired = NULL;
+
+        if (!atomic_load_explicit(&cls->remote, RELAXED))
+            continue;
+        hm_spin_acquire(&cls->lock);
+        take_back_remote(heap, cls, &retired);
+        hm_spin_release(&cls->lock);
+        give_back_chain(heap, cls, retired);
+    }
+}
+
+/* Under cls's lock, by its arena: every empty slab of cls is taken out to be given back. */
+static heap_slab *take_out_empty(hm_heap *heap, heap_class *cls)
+{
+    heap_slab *s, *next, *retired = NULL;
+
+    for (s = cls->all; s; s = next) {
+        next = s->all_next;
+        if (used_of(s))
+            continue;
+        retire_slab(heap, cls, s);
+        cls->empty--;
+        s->all_next = retired;
+        retired = s;
+    }
+    return retired;
+}
+
+/* By arena a's owner (or whoever stands in for it), no lock held. */
+static size_t trim_arena(hm_heap *heap, unsigned a)
+{
+    size_t bytes = 0;
+    unsigned c;
+
+    for (c = 0; c < HM_HEAP_CLASSES; c++) {
+        heap_class *cls = &heap->classes[a * HM_HEAP_CLASSES + c].c;
+        heap_slab *retired = NULL, *more;
+
+        heap_lock(heap, &cls->lock);
+        take_back_remote(heap, cls, &retired);
+        if (cls->empty) {
+            more = take_out_empty(heap, cls);
+            while (more) {
+                heap_slab *next = more->all_next;
+                more->all_next = retired;
+                retired = more;
+                more = next;
+            }
+        }
+        heap_unlock(heap, &cls->lock);
+        bytes += give_back_chain(heap, cls, retired);
+    }
+    return bytes;
+}
+
+/* --- owning an arena --- */
+
+static inline heap_arena_slot *arena_of(hm_heap *heap, unsigned number)
+{
+    return &heap->arenas[number & (HM_HEAP_ARENAS - 1)];
+}
+
+/* The calling thread (number) owns its arena now, or could not: another thread owns
+   it, or the thread-exit hook could not be set. */
+static bool claim_arena(hm_heap *heap, unsigned number)
+{
+    heap_arena_slot *ar = arena_of(heap, number);
+    uint32_t none = 0;
+
+    if (atomic_load_explicit(&ar->a.owner, RELAXED))
+        return false;
+    if (!hm_thread_watch())
+        return false;
+    return atomic_compare_exchange_strong_explicit(&ar->a.owner, &none, number + 1, memory_order_acquire, RELAXED);
+}
+
+static inline void seq_begin(heap_arena_slot *ar, uint32_t seq)
+{
+    atomic_store_explicit(&ar->a.seq, seq + 1, RELAXED);
+    atomic_thread_fence(memory_order_release);
+}
+
+static inline void seq_end(heap_arena_slot *ar, uint32_t seq)
+{
+    atomic_store_explicit(&ar->a.seq, seq + 2, memory_order_release);
+}
+
+/* By arena a's owner, outside seq: what the flags ask. */
+static HM_NOINLINE void owner_flags(hm_heap *heap, unsigned a)
+{
+    heap_arena_slot *ar = &heap->arenas[a];
+    uint32_t flags = atomic_load_explicit(&ar->a.flags, memory_order_acquire);
+
+    if (flags & ARENA_REMOTE) {
+        atomic_fetch_and_explicit(&ar->a.flags, ~ARENA_REMOTE, memory_order_acq_rel);
+        take_back_arena(heap, a);
+    }
+    if (flags & ARENA_TRIM) {
+        atomic_fetch_and_explicit(&ar->a.flags, ~ARENA_TRIM, memory_order_acq_rel);
+        trim_arena(heap, a);
+    }
+    while (atomic_load_explicit(&ar->a.flags, memory_order_acquire) & ARENA_STOP)
+        hm_spin_yield();
+}
+
+/* Lets another thread stand in for arena a's missing owner (a trim, blocks freed into
+   it) when nobody owns it: claimed and handed back around fn. */
+static bool stand_in(hm_heap *heap, unsigned a, unsigned number)
+{
+    uint32_t none = 0;
+
+    return atomic_compare_exchange_strong_explicit(&heap->arenas[a].a.owner, &none, number + 1,
+                                                   memory_order_acquire, RELAXED);
+}
+
+static void stand_down(hm_heap *heap, unsigned a)
+{
+    atomic_store_explicit(&heap->arenas[a].a.owner, 0, memory_order_release);
+}
+
+/* Arena a has no owner (or is about to have none): blocks other threads freed into it
+   are taken back by this thread standing in, as long as some are flagged. The flag's
+   setter (free_remote: fetch_or, then a look at the owner) and the owner that leaves
+   (exchange, then a look at the flag) are sequentially consistent, so one of the two
+   always sees the other: no block is left on a remote list of an arena nobody owns. */
+static void take_back_unowned(hm_heap *heap, unsigned a, unsigned number)
+{
+    heap_arena_slot *ar = &heap->arenas[a];
+
+    while ((atomic_load_explicit(&ar->a.flags, memory_order_seq_cst) & ARENA_REMOTE) &&
+           !atomic_load_explicit(&ar->a.owner, memory_order_seq_cst) && stand_in(heap, a, number)) {
+        atomic_fetch_and_explicit(&ar->a.flags, ~ARENA_REMOTE, memory_order_acq_rel);
+        take_back_arena(heap, a);
+        atomic_exchange_explicit(&ar->a.owner, 0, memory_order_seq_cst);
+    }
+}
+
+void hm_heap_thread_exit(void)
+{
+    unsigned number = hm_thread_number();
+    hm_heap *heap;
+
+    hm_spin_acquire(&registry_lock);
+    for (heap = registry; heap; heap = heap->registry_next) {
+        heap_arena_slot *ar = arena_of(heap, number);
+
+        if (atomic_load_explicit(&ar->a.owner, RELAXED) != number + 1)
+            continue;
+        atomic_fetch_and_explicit(&ar->a.flags, ~(ARENA_REMOTE | ARENA_TRIM), memory_order_acq_rel);
+        take_back_arena(heap, number & (HM_HEAP_ARENAS - 1));
+        atomic_exchange_explicit(&ar->a.owner, 0, memory_order_seq_cst);
+        /* What was freed into it while it was being handed on. */
+        take_back_unowned(heap, number & (HM_HEAP_ARENAS - 1), number);
+    }
+    hm_spin_release(&registry_lock);
+}
+
+/* --- Alloc --- */
+
+/* Under the class lock (when thread-safe): no slab with a free block (or none with room
+   for a source): make one, then pop. Unlocks. */
 static HM_NOINLINE hm_heap_status alloc_small_slow(hm_heap *heap, heap_class *cls, size_t size, int level,
                                                    const char *file, int line, void **block)
 {
@@ -216,65 +523,179 @@ static HM_NOINLINE hm_heap_status alloc_small_slow(hm_heap *heap, heap_class *cl
     for (;;) {
         if (!(s = cls->partial)) {
             heap_unlock(heap, &cls->lock);
-            if (!add_slab(heap, cls, level))
+            if (!add_slab(heap, cls, level)) {
+                *block = NULL;
                 return HM_HEAP_NO_MEMORY;
+            }
         } else if (file && !s->sources) {
             heap_unlock(heap, &cls->lock);
-            if (!attach_sources(heap, cls, s))
+            if (!attach_sources(heap, cls, s)) {
+                *block = NULL;
                 return HM_HEAP_NO_MEMORY;
+            }
         } else {
             break;
         }
         heap_lock(heap, &cls->lock);
     }
-    *block = pop_block(heap, cls, s, size, file, line);
+    *block = pop_block(cls, s, size, file, line);
     heap_unlock(heap, &cls->lock);
     return HM_HEAP_OK;
 }
 
-static inline hm_heap_status alloc_small(hm_heap *heap, size_t size, int level, const char *file, int line,
-                                         void **block)
+/* Under the class lock: pop when a slab can give the block, else the slow path. */
+static hm_heap_status alloc_locked(hm_heap *heap, heap_class *cls, size_t size, int level, const char *file,
+                                   int line, void **block)
 {
-    heap_class *cls = &heap->classes[heap_arena(heap) * HM_HEAP_CLASSES + hm_heap_class_of(size)].c;
-    const bool threadsafe = heap->config.threadsafe;
-    heap_slab *s;
+    heap_slab *s = cls->partial;
 
-    if (threadsafe)
-        hm_spin_acquire(&cls->lock);
-    s = cls->partial;
-    if (HM_UNLIKELY(!s || (file && !s->sources)))
+    if (!s || (file && !s->sources))
         return alloc_small_slow(heap, cls, size, level, file, line, block);
-    *block = pop_block(heap, cls, s, size, file, line);
-    if (threadsafe)
-        hm_spin_release(&cls->lock);
+    *block = pop_block(cls, s, size, file, line);
+    heap_unlock(heap, &cls->lock);
     return HM_HEAP_OK;
+}
+
+/* Every small Alloc the common path does not finish: DebugAlloc's, a class with no
+   free block, flags to see to, a thread that does not own its arena. */
+static HM_NOINLINE hm_heap_status alloc_small_any(hm_heap *heap, size_t size, int level, const char *file,
+                                                  int line, void **block)
+{
+    unsigned c = hm_heap_class_of(size), number, a;
+    heap_arena_slot *ar;
+    heap_class *cls;
+
+    if (!heap->config.threadsafe)
+        return alloc_locked(heap, &heap->classes[c].c, size, level, file, line, block);
+    number = hm_thread_number();
+    a = number & (HM_HEAP_ARENAS - 1);
+    ar = &heap->arenas[a];
+    if (atomic_load_explicit(&ar->a.owner, RELAXED) != number + 1 && !claim_arena(heap, number)) {
+        cls = &heap->classes[HM_HEAP_SHARED * HM_HEAP_CLASSES + c].c;
+        hm_spin_acquire(&cls->lock);
+        return alloc_locked(heap, cls, size, level, file, line, block);
+    }
+    cls = &heap->classes[a * HM_HEAP_CLASSES + c].c;
+    for (;;) {
+        uint32_t seq = atomic_load_explicit(&ar->a.seq, RELAXED);
+        heap_slab *s;
+
+        seq_begin(ar, seq);
+        if (HM_UNLIKELY(atomic_load_explicit(&ar->a.flags, RELAXED))) {
+            seq_end(ar, seq);
+            owner_flags(heap, a);
+            continue;
+        }
+        s = cls->partial;
+        if (s && (!file || s->sources)) {
+            *block = pop_block(cls, s, size, file, line);
+            seq_end(ar, seq);
+            return HM_HEAP_OK;
+        }
+        seq_end(ar, seq);
+        break;
+    }
+    /* No block at hand: take back what others freed here, then refill. */
+    {
+        heap_slab *retired = NULL;
+        hm_heap_status status;
+
+        hm_spin_acquire(&cls->lock);
+        take_back_remote(heap, cls, &retired);
+        status = alloc_locked(heap, cls, size, level, file, line, block);
+        give_back_chain(heap, cls, retired);
+        return status;
+    }
+}
+
+/* Large blocks and DebugAlloc's: out of line. */
+static HM_NOINLINE hm_heap_status alloc_general(hm_heap *heap, size_t size, int level, const char *file, int line,
+                                                void **block)
+{
+    if (size > HM_HEAP_SMALL_MAX) {
+        *block = NULL;
+        return heap_region_alloc(heap, size, level, file, line, block);
+    }
+    return alloc_small_any(heap, size, level, file, line, block);
 }
 
 hm_heap_status hm_heap_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block)
 {
-    *block = NULL;
-    if (HM_UNLIKELY(size > HM_HEAP_SMALL_MAX))
-        return heap_region_alloc(heap, size, level, file, line, block);
-    return alloc_small(heap, size, level, file, line, block);
+    heap_arena_slot *ar;
+    heap_class *cls;
+    heap_slab *s;
+    unsigned number;
+    uint32_t seq;
+
+    if (HM_UNLIKELY(size > HM_HEAP_SMALL_MAX || file))
+        return alloc_general(heap, size, level, file, line, block);
+    if (!heap->config.threadsafe) {
+        cls = &heap->classes[hm_heap_class_of(size)].c;
+        if (HM_UNLIKELY(!(s = cls->partial)))
+            return alloc_small_any(heap, size, level, NULL, 0, block);
+        *block = pop_block(cls, s, size, NULL, 0);
+        return HM_HEAP_OK;
+    }
+    /* The owner of the thread's arena: no lock. */
+    number = hm_thread_number();
+    ar = arena_of(heap, number);
+    if (HM_UNLIKELY(atomic_load_explicit(&ar->a.owner, RELAXED) != number + 1))
+        return alloc_small_any(heap, size, level, NULL, 0, block);
+    seq = atomic_load_explicit(&ar->a.seq, RELAXED);
+    seq_begin(ar, seq);
+    cls = &heap->classes[(number & (HM_HEAP_ARENAS - 1)) * HM_HEAP_CLASSES + hm_heap_class_of(size)].c;
+    if (HM_UNLIKELY(atomic_load_explicit(&ar->a.flags, RELAXED) || !(s = cls->partial))) {
+        seq_end(ar, seq);
+        return alloc_small_any(heap, size, level, NULL, 0, block);
+    }
+    *block = pop_block(cls, s, size, NULL, 0);
+    seq_end(ar, seq);
+    return HM_HEAP_OK;
+}
+
+/* --- Free --- */
+
+/* Under the class lock: an empty slab leaves the class and the map; its base becomes
+   0, so that a Free that found the record just before is refused. */
+static void retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
+{
+    partial_remove(cls, s);
+    all_remove(cls, s);
+    hm_map_set(&heap->map, s->head.base, NULL);
+    s->mapped = s->head.base;
+    s->head.base = 0;
+    s->head.live = 0;
+    cls->slabs--;
+}
+
+/* The block's index in s, or NO_BLOCK if p is not the start of a block (allocated or
+   not). A record that is not a live slab has base 0, and no pointer the map names lies
+   within a slab's size of 0 (nothing maps the first granule). */
+static inline unsigned block_index(const heap_class *cls, const heap_slab *s, const void *p)
+{
+    uintptr_t offset = (uintptr_t)p - s->head.base;
+    unsigned idx;
+
+    if (offset >= HM_HEAP_SLAB_SIZE)
+        return NO_BLOCK;
+    idx = (unsigned)(((uint32_t)offset * (uint64_t)cls->magic) >> 32);
+    if (idx * cls->size != (uint32_t)offset || idx >= cls->capacity)
+        return NO_BLOCK;
+    return idx;
 }
 
 /* Under the class lock: the block's index in s, or NO_BLOCK if p is not a live block. */
 static inline unsigned live_index(const heap_class *cls, const heap_slab *s, const void *p)
 {
-    uintptr_t offset = (uintptr_t)p - s->head.base;
-    unsigned idx;
+    unsigned idx = block_index(cls, s, p);
 
-    if (!s->head.live || offset >= HM_HEAP_SLAB_SIZE)
-        return NO_BLOCK;
-    idx = (unsigned)(((uint64_t)offset * cls->magic) >> 32);
-    if ((uintptr_t)idx * cls->size != offset || idx >= cls->capacity || !s->req[idx])
-        return NO_BLOCK;
-    return idx;
+    return idx != NO_BLOCK && req_of(&s->cell[idx]) ? idx : NO_BLOCK;
 }
 
+/* A slab taken out (retire_slab) goes back to the provider, its record to the spares. */
 static HM_NOINLINE bool give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
 {
-    uintptr_t base = s->head.base;
+    uintptr_t base = s->mapped;
 
     if (heap->config.provider.unmap(heap->config.provider.context, (void *)base, HM_HEAP_SLAB_SIZE)) {
         atomic_fetch_sub_explicit(&heap->committed, HM_HEAP_SLAB_SIZE, memory_order_relaxed);
@@ -291,62 +712,150 @@ static HM_NOINLINE bool give_back_slab(hm_heap *heap, heap_class *cls, heap_slab
     return false;
 }
 
-/* Under the class lock: the slab that just lost its last block stays (the class keeps
-   HM_HEAP_KEEP_EMPTY empty slabs) or is taken out to be given back; returns it then. */
-static HM_NOINLINE heap_slab *emptied(hm_heap *heap, heap_class *cls, heap_slab *s)
+static heap_slab *emptied(hm_heap *heap, heap_class *cls, heap_slab *s)
 {
     if (cls->empty < HM_HEAP_KEEP_EMPTY) {
         cls->empty++;
         return NULL;
     }
-    partial_remove(cls, s);
-    all_remove(cls, s);
-    hm_map_set(&heap->map, s->head.base, NULL);
-    s->head.live = 0;
-    cls->slabs--;
+    retire_slab(heap, cls, s);
     return s;
 }
 
-static inline hm_heap_status free_small(hm_heap *heap, heap_slab *s, void *block, size_t *size)
+static HM_NOINLINE void slab_unfilled(heap_class *cls, heap_slab *s)
 {
-    heap_class *cls = s->cls;
-    const bool threadsafe = heap->config.threadsafe;
-    heap_slab *retire = NULL;
-    unsigned idx;
+    partial_push(cls, s);
+}
 
-    if (threadsafe)
-        hm_spin_acquire(&cls->lock);
-    if (HM_UNLIKELY((idx = live_index(cls, s, block)) == NO_BLOCK)) {
-        if (threadsafe)
-            hm_spin_release(&cls->lock);
-        return HM_HEAP_NOT_A_BLOCK;
-    }
-    *size = (size_t)s->req[idx] - 1;
-    s->req[idx] = 0;
-    s->next[idx] = s->free_head;
-    s->free_head = (uint16_t)idx;
-    if (s->used-- == cls->capacity)
-        partial_push(cls, s);
-    heap_count(heap, cls->index, (uint64_t)0 - *size);
-    cls->live_blocks--;
-    if (HM_UNLIKELY(!s->used))
-        retire = emptied(heap, cls, s);
-    if (threadsafe)
-        hm_spin_release(&cls->lock);
+/* The slab just lost its last block (its arena's side; the lock held when
+   thread-safe): keep it or give it back. Unlocks. */
+static HM_NOINLINE hm_heap_status free_emptied(hm_heap *heap, heap_class *cls, heap_slab *s)
+{
+    heap_slab *retire = emptied(heap, cls, s);
+
+    heap_unlock(heap, &cls->lock);
     if (retire)
         give_back_slab(heap, cls, retire);
     return HM_HEAP_OK;
 }
 
+/* By the arena's side (its owner, or under the lock): the block at idx, whose req was
+   just taken (req, not 0), joins the free list. True when the slab is now empty. */
+static inline bool push_block(heap_class *cls, heap_slab *s, unsigned idx, unsigned req)
+{
+    unsigned used = used_of(s);
+
+    s->cell[idx].next = s->free_head;
+    s->free_head = (uint16_t)idx;
+    set_used(s, used - 1);
+    if (HM_UNLIKELY(used == cls->capacity))
+        slab_unfilled(cls, s);
+    heap_count_at(cls->counter, (uint64_t)1 - req);
+    return used == 1;
+}
+
+/* The shared arena, or a heap that is not thread-safe: everything under the class lock
+   (none for the latter). */
+static hm_heap_status free_locked(hm_heap *heap, heap_slab *s, void *block, size_t *size)
+{
+    heap_class *cls = s->cls;
+    unsigned idx, req;
+
+    heap_lock(heap, &cls->lock);
+    if (HM_UNLIKELY((idx = live_index(cls, s, block)) == NO_BLOCK)) {
+        heap_unlock(heap, &cls->lock);
+        return HM_HEAP_NOT_A_BLOCK;
+    }
+    req = req_of(&s->cell[idx]);
+    atomic_store_explicit(&s->cell[idx].req, 0, RELAXED);
+    if (size)
+        *size = (size_t)req - 1;
+    if (HM_UNLIKELY(push_block(cls, s, idx, req)))
+        return free_emptied(heap, cls, s);
+    heap_unlock(heap, &cls->lock);
+    return HM_HEAP_OK;
+}
+
+/* A block of an owned arena, freed by a thread that is not its owner: under the class
+   lock, the block's req is exchanged (the owner may be freeing it at this moment too:
+   one of the two gets it) and the block goes on its slab's remote list for the owner
+   to take back; the bytes come off the arena's remote counter. An arena nobody owns
+   gets its blocks taken back at once by this thread standing in. */
+static HM_NOINLINE hm_heap_status free_remote(hm_heap *heap, heap_slab *s, void *block, size_t *size)
+{
+    heap_class *cls = s->cls;
+    unsigned a = cls->arena, idx, req;
+
+    hm_spin_acquire(&cls->lock);
+    if ((idx = block_index(cls, s, block)) == NO_BLOCK ||
+        !(req = atomic_exchange_explicit(&s->cell[idx].req, 0, memory_order_acq_rel))) {
+        hm_spin_release(&cls->lock);
+        return HM_HEAP_NOT_A_BLOCK;
+    }
+    if (size)
+        *size = (size_t)req - 1;
+    s->cell[idx].next = s->remote_head;
+    s->remote_head = (uint16_t)idx;
+    s->remote_count++;
+    atomic_store_explicit(&cls->remote, 1, RELAXED);
+    atomic_fetch_add_explicit(&heap->counters[REMOTE_COUNTER(a)].bytes, (uint64_t)1 - req, RELAXED);
+    hm_spin_release(&cls->lock);
+    atomic_fetch_or_explicit(&heap->arenas[a].a.flags, ARENA_REMOTE, memory_order_seq_cst);
+    take_back_unowned(heap, a, hm_thread_number());
+    return HM_HEAP_OK;
+}
+
+/* The owner's slab just emptied: under the lock, keep it or give it back. */
+static HM_NOINLINE hm_heap_status free_owner_emptied(hm_heap *heap, heap_class *cls, heap_slab *s)
+{
+    hm_spin_acquire(&cls->lock);
+    return free_emptied(heap, cls, s);
+}
+
 hm_heap_status hm_heap_free(hm_heap *heap, void *block, size_t *size)
 {
     span_head *span = hm_map_lookup(&heap->map, (uintptr_t)block);
+    heap_arena_slot *ar;
+    heap_slab *s;
+    heap_class *cls;
+    unsigned number, idx, req;
+    uint32_t seq;
 
     if (!span)
         return HM_HEAP_NOT_A_BLOCK;
     if (span->kind == SPAN_REGION)
         return heap_region_free(heap, (heap_region *)span, block, size);
-    return free_small(heap, (heap_slab *)span, block, size);
+    s = (heap_slab *)span;
+    cls = s->cls;
+    if (!heap->config.threadsafe || cls->arena == HM_HEAP_SHARED)
+        return free_locked(heap, s, block, size);
+    number = hm_thread_number();
+    ar = &heap->arenas[cls->arena];
+    if (HM_UNLIKELY(cls->arena != (number & (HM_HEAP_ARENAS - 1)) ||
+                    atomic_load_explicit(&ar->a.owner, RELAXED) != number + 1))
+        return free_remote(heap, s, block, size);
+    /* The owner: no lock, one exchange. */
+    for (;;) {
+        seq = atomic_load_explicit(&ar->a.seq, RELAXED);
+        seq_begin(ar, seq);
+        if (HM_LIKELY(!atomic_load_explicit(&ar->a.flags, RELAXED)))
+            break;
+        seq_end(ar, seq);
+        owner_flags(heap, cls->arena);
+    }
+    if (HM_UNLIKELY((idx = block_index(cls, s, block)) == NO_BLOCK ||
+                    !(req = atomic_exchange_explicit(&s->cell[idx].req, 0, memory_order_acq_rel)))) {
+        seq_end(ar, seq);
+        return HM_HEAP_NOT_A_BLOCK;
+    }
+    if (size)
+        *size = (size_t)req - 1;
+    if (HM_UNLIKELY(push_block(cls, s, idx, req))) {
+        seq_end(ar, seq);
+        return free_owner_emptied(heap, cls, s);
+    }
+    seq_end(ar, seq);
+    return HM_HEAP_OK;
 }
 
 bool hm_heap_owns(hm_heap *heap, const void *block, size_t *size)
@@ -361,45 +870,34 @@ bool hm_heap_owns(hm_heap *heap, const void *block, size_t *size)
         return heap_region_owns(heap, (heap_region *)span, block, size);
     heap_lock(heap, &s->cls->lock);
     if ((idx = live_index(s->cls, s, block)) != NO_BLOCK && size)
-        *size = (size_t)s->req[idx] - 1;
+        *size = (size_t)req_of(&s->cell[idx]) - 1;
     heap_unlock(heap, &s->cls->lock);
     return idx != NO_BLOCK;
 }
 
+/* The kept empty slabs go back: those of the shared arena and of arenas nobody owns at
+   once, the calling thread's own arena's at once, other owners' at their next call. */
 size_t hm_heap_trim(hm_heap *heap)
 {
     size_t bytes = 0;
-    unsigned i;
+    unsigned a, number;
 
-    for (i = 0; i < HM_HEAP_SETS; i++) {
-        heap_class *cls = &heap->classes[i].c;
-        heap_slab *s, *next, *retired = NULL;
+    if (!heap->config.threadsafe)
+        return trim_arena(heap, 0);
+    number = hm_thread_number();
+    for (a = 0; a < HM_HEAP_ARENAS; a++) {
+        uint32_t owner = atomic_load_explicit(&heap->arenas[a].a.owner, RELAXED);
 
-        heap_lock(heap, &cls->lock);
-        if (!cls->empty) {
-            heap_unlock(heap, &cls->lock);
-            continue;
-        }
-        for (s = cls->all; s; s = next) {
-            next = s->all_next;
-            if (s->used)
-                continue;
-            partial_remove(cls, s);
-            all_remove(cls, s);
-            hm_map_set(&heap->map, s->head.base, NULL);
-            s->head.live = 0;
-            cls->slabs--;
-            cls->empty--;
-            s->part_next = retired;
-            retired = s;
-        }
-        heap_unlock(heap, &cls->lock);
-        for (s = retired; s; s = next) {
-            next = s->part_next;
-            if (give_back_slab(heap, cls, s))
-                bytes += HM_HEAP_SLAB_SIZE;
+        if (owner == number + 1 && a == (number & (HM_HEAP_ARENAS - 1))) {
+            bytes += trim_arena(heap, a);
+        } else if (!owner && stand_in(heap, a, number)) {
+            bytes += trim_arena(heap, a);
+            stand_down(heap, a);
+        } else {
+            atomic_fetch_or_explicit(&heap->arenas[a].a.flags, ARENA_TRIM, memory_order_acq_rel);
         }
     }
+    bytes += trim_arena(heap, HM_HEAP_SHARED);
     return bytes;
 }
 
@@ -426,6 +924,8 @@ size_t hm_heap_destroy(hm_heap *heap)
     size_t refused = 0;
     unsigned i;
 
+    if (heap->config.threadsafe)
+        registry_remove(heap);
     for (i = 0; i < HM_HEAP_SETS; i++) {
         heap_class *cls = &heap->classes[i].c;
 
@@ -434,6 +934,6 @@ size_t hm_heap_destroy(hm_heap *heap)
     }
     refused += heap_regions_destroy(heap);
     hm_map_destroy(&heap->map);
-    hm_free(&allocator, heap);
+    hm_free(&allocator, heap->allocation);
     return refused;
 }

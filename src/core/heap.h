@@ -18,11 +18,15 @@
  *   heap's own radix map (heap_map.h); then the block must start exactly on a block of
  *   that slab (or be the region's base) and be allocated. Anything else is refused and
  *   nothing changes.
- * - Thread-safe heaps have HM_HEAP_ARENAS sets of the size classes; a thread allocates
- *   from the set its stack's address picks, so threads rarely share a class's cache
- *   lines, and frees a block into the class it came from. Each class has one spin lock
- *   (spin.h), the large regions one more; heaps that are not thread-safe have one set
- *   and take no lock.
+ * - Thread-safe heaps have HM_HEAP_ARENAS sets of the size classes a thread can own
+ *   and one shared set. The first thread to allocate in its thread number's arena
+ *   (spin.h) owns it: it allocates there with no locked instruction and frees its own
+ *   blocks there with one (the exchange of the block's requested size for 0, which also
+ *   refuses a second Free from any thread). Others allocate in the shared set under the
+ *   class locks, and free blocks of an arena they do not own under the class lock onto
+ *   the slab's remote list, for the owner to take back. A thread that exits hands its
+ *   arenas on (hm_heap_thread_exit). Each class has one spin lock (spin.h), the large
+ *   regions one more; heaps that are not thread-safe have one set and take no lock.
  * - Empty slabs: one per class stays (so a hot class does not map and unmap at every
  *   block), a second one is given back at once.
  */
@@ -39,8 +43,9 @@
 #define HM_HEAP_SLAB_SIZE  ((size_t)64 * 1024) /* also the granule of the radix map */
 #define HM_HEAP_SMALL_MAX  ((size_t)4096)      /* larger blocks get a region each */
 #define HM_HEAP_CLASSES    28
-#define HM_HEAP_ARENAS     8                   /* sets of classes, picked by thread */
-#define HM_HEAP_SETS       (HM_HEAP_ARENAS * HM_HEAP_CLASSES)
+#define HM_HEAP_ARENAS     8                   /* sets of classes a thread can own */
+#define HM_HEAP_SHARED     HM_HEAP_ARENAS      /* the set of the threads that own none */
+#define HM_HEAP_SETS       ((HM_HEAP_ARENAS + 1) * HM_HEAP_CLASSES)
 #define HM_HEAP_ALIGNMENT  16
 #define HM_HEAP_KEEP_EMPTY 1                   /* empty slabs kept per class */
 
@@ -59,7 +64,7 @@ typedef struct hm_heap_provider {
    at any moment without a lock (mallocBytes): one counter per size class and one for the
    large blocks, each written only under the lock of what it counts (a plain load and
    store, no locked instruction), each in a cache line of its own. */
-#define HM_HEAP_COUNTERS (HM_HEAP_SETS + 1)
+#define HM_HEAP_COUNTERS (HM_HEAP_SETS + HM_HEAP_ARENAS + 1)
 typedef struct hm_heap_counter {
     _Atomic(uint64_t) bytes;
     char              pad[64 - sizeof(uint64_t)];
@@ -113,7 +118,7 @@ size_t hm_heap_destroy(hm_heap *heap);
    report (file NULL: none). The block is 16-byte aligned and never shared with another
    live block, even for size 0. Not zeroed. */
 hm_heap_status hm_heap_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block);
-/* *size: the bytes the block was requested with (on HM_HEAP_OK). */
+/* *size: the bytes the block was requested with (on HM_HEAP_OK; size may be NULL). */
 hm_heap_status hm_heap_free(hm_heap *heap, void *block, size_t *size);
 /* Gives back every empty slab the classes keep (the hysteresis' reserve, at most one
    per class of each arena), for when memory is short. Returns the bytes given back. */
@@ -126,9 +131,23 @@ bool hm_heap_owns(hm_heap *heap, const void *block, size_t *size);
    are not thread-safe). Nothing may allocate from this heap in between. */
 void   hm_heap_lock_all(hm_heap *heap);
 void   hm_heap_unlock_all(hm_heap *heap);
-/* Under hm_heap_lock_all: the live blocks, and a copy of them (room for count). */
+/* Under hm_heap_lock_all, around what is read (the count and the copy): begin waits
+   until no arena's owner is inside a call and notes where each one is; valid says
+   whether none has run since (an owner that had not yet seen the stop may finish one
+   more call). Read again from begin until valid: then the reading is one consistent
+   snapshot. */
+void   hm_heap_snapshot_begin(hm_heap *heap);
+bool   hm_heap_snapshot_valid(const hm_heap *heap);
+/* Under hm_heap_lock_all: the live blocks, and a copy of at most room of them (how many
+   were copied; in a valid snapshot, the count). */
 size_t hm_heap_block_count(const hm_heap *heap);
-size_t hm_heap_copy_blocks(const hm_heap *heap, hm_heap_block *out);
+size_t hm_heap_copy_blocks(const hm_heap *heap, hm_heap_block *out, size_t room);
+
+/* The calling thread is about to exit: the arenas it owns, in every thread-safe heap,
+   are handed back (the blocks other threads freed into them taken back first, empty
+   slabs beyond the kept one given back), for the next thread to own. Called by the
+   thread-exit hook (spin.c) on its own; callable directly. */
+void   hm_heap_thread_exit(void);
 
 /* --- figures --- */
 typedef struct hm_heap_stats {

@@ -2,11 +2,16 @@
  * The heap's records, shared by heap.c (slabs), heap_region.c (large blocks) and
  * heap_report.c (the leak report and the figures). Not for the heap's users.
  *
- * Locks: a class's lock, the region lock, the map's lock; none is ever taken while
- * another is held, except by the leak report, which takes every class lock in class
- * order, then the region lock. No lock is held across a call to the provider; only the
- * map's lock is held across the bookkeeping allocator (a new radix node, rare), and
- * nothing under that allocator takes a heap lock.
+ * Locks: a class's lock, the region lock, the map's lock, the registry's (heap.c);
+ * none is ever taken while another is held, except by the leak report, which takes
+ * every class lock in class order, then the region lock, and by hm_heap_thread_exit,
+ * which takes one class lock at a time under the registry's. An arena's owner holds no
+ * lock in its lock-free part and never waits there. No class or region lock is held
+ * across a call to the provider; the registry's is, by hm_heap_thread_exit giving back
+ * an exiting owner's emptied slabs (it keeps the heap from going meanwhile; only heap
+ * creation and destruction wait for it). Only the map's lock is held across the
+ * bookkeeping allocator (a new radix node, rare), and nothing under that allocator
+ * takes a heap lock.
  */
 #ifndef HOSTMEM_HEAP_INTERNAL_H
 #define HOSTMEM_HEAP_INTERNAL_H
@@ -19,7 +24,9 @@
 #if defined(__GNUC__)
 #define HM_NOINLINE __attribute__((noinline))
 #define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HM_LIKELY(x) __builtin_expect(!!(x), 1)
 #else
+#define HM_LIKELY(x) (x)
 #define HM_NOINLINE
 #define HM_UNLIKELY(x) (x)
 #endif
@@ -33,40 +40,57 @@ typedef struct span_head {
     uint32_t  live;  /* under the owner's lock */
 } span_head;
 
+/* Written by an arena's owner without a lock, read by the leak report: atomics. */
 typedef struct heap_source {
-    const char *file;
-    int         line;
+    _Atomic(const char *) file;
+    _Atomic(int)          line;
 } heap_source;
 
 #define NO_BLOCK 0xFFFFu
 
 struct heap_class;
 
+/* Per block, outside the slab: its link in the slab's free list (or in its list of
+   blocks freed by other threads) and the bytes it was requested with plus one (0:
+   free). One 4-byte cell, so Alloc and Free touch one cache line of them, found at a
+   fixed place (right after the record). req is what a Free exchanges to 0: of two
+   Frees of one block, from any threads, exactly one gets the size back. */
+typedef struct heap_cell {
+    uint16_t          next;
+    _Atomic(uint16_t) req;
+} heap_cell;
+
 typedef struct heap_slab {
-    span_head          head;
+    span_head          head;     /* base: 0 while the record is not a live slab */
     struct heap_class *cls;      /* never changes: records stay with their class */
-    uint16_t           free_head;
-    uint16_t           used;
+    uint16_t           free_head;    /* the arena's side: its owner, or under the lock */
+    _Atomic(uint16_t)  used;         /* blocks not on free_head's list; read by the report */
+    uint16_t           remote_head;  /* under the class lock: freed by threads other than */
+    uint16_t           remote_count; /*   the owner, for it to take back (cell.next links) */
     uint32_t           in_partial;
-    struct heap_slab  *all_prev, *all_next;   /* every live slab; spares via all_next */
     struct heap_slab  *part_prev, *part_next; /* live slabs with a free block */
+    struct heap_slab  *all_prev, *all_next;   /* every live slab; spares via all_next */
     heap_source       *sources;  /* per block, once a DebugAlloc block lands here */
-    uint16_t          *next;     /* per block: the free list */
-    uint16_t          *req;      /* per block: bytes requested + 1, 0 when free */
+    uintptr_t          mapped;   /* the base of a slab retired, until it is given back */
+    heap_cell          cell[];   /* capacity of them */
 } heap_slab;
 
+/* The fields Alloc and Free use come first: with the slots aligned to 128 bytes they
+   share the lock's cache line. */
 typedef struct heap_class {
-    hm_spin    lock;
-    uint32_t   size;      /* block size */
-    uint32_t   capacity;  /* blocks per slab */
-    uint32_t   magic;     /* 2^32 / size + 1: offset -> index without a division */
-    uint32_t   empty;     /* live slabs with no block */
-    uint32_t   index;     /* its counter */
-    heap_slab *partial;
-    heap_slab *all;
-    heap_slab *spare;     /* records of slabs given back, for the next slab */
-    uint64_t   live_blocks;
-    uint64_t   slabs;
+    hm_spin            lock;
+    uint32_t           size;      /* block size */
+    uint32_t           capacity;  /* blocks per slab */
+    uint32_t           magic;     /* 2^32 / size + 1: offset -> index without a division */
+    heap_slab         *partial;
+    _Atomic(uint64_t) *counter;   /* its counter's bytes */
+    uint32_t           empty;     /* live slabs with no block */
+    uint32_t           index;     /* its counter */
+    uint32_t           arena;     /* HM_HEAP_SHARED: the locked arena */
+    _Atomic(uint32_t)  remote;    /* set under the lock: a slab has blocks on its remote list */
+    heap_slab         *all;
+    heap_slab         *spare;     /* records of slabs given back, for the next slab */
+    uint64_t           slabs;
 } heap_class;
 
 /* One class per 128 bytes: no two class locks share a cache line. */
@@ -84,9 +108,28 @@ typedef struct heap_region {
     struct heap_region *prev, *next; /* live regions; spares via next */
 } heap_region;
 
+/* An arena one thread may own: it allocates there, and frees its blocks there, without
+   a lock (docs/heap.md, "Threads"). */
+#define ARENA_STOP   1u /* the leak report or the figures: the owner waits outside */
+#define ARENA_REMOTE 2u /* other threads freed blocks here: the owner takes them back */
+#define ARENA_TRIM   4u /* hm_heap_trim from another thread: the owner trims */
+
+typedef union heap_arena_slot {
+    struct {
+        _Atomic(uint32_t) owner; /* the owner's thread number + 1; 0: none */
+        _Atomic(uint32_t) seq;   /* odd while the owner is inside a call's lock-free part */
+        _Atomic(uint32_t) flags;
+    } a;
+    char pad[64];
+} heap_arena_slot;
+
 struct hm_heap {
-    hm_heap_config    config;
     heap_class_slot   classes[HM_HEAP_SETS]; /* arena a's class c at a * HM_HEAP_CLASSES + c */
+    heap_arena_slot   arenas[HM_HEAP_ARENAS];
+    uint32_t          snapshot_seq[HM_HEAP_ARENAS]; /* under hm_heap_lock_all */
+    struct hm_heap   *registry_prev, *registry_next; /* every thread-safe heap (heap.c) */
+    hm_heap_config    config;
+    void             *allocation; /* what hm_alloc returned: the heap is aligned to 128 */
     hm_spin           region_lock;
     heap_region      *regions;
     heap_region      *spare_regions;
@@ -99,26 +142,19 @@ struct hm_heap {
     hm_heap_map       map;
 };
 
-/* Under the lock of what counter i counts: the only writer, so no locked add. */
-static inline void heap_count(hm_heap *heap, unsigned i, uint64_t delta)
+/* Under the lock of what the counter counts: the only writer, so no locked add. */
+static inline void heap_count_at(_Atomic(uint64_t) *bytes, uint64_t delta)
 {
-    _Atomic(uint64_t) *bytes = &heap->counters[i].bytes;
     atomic_store_explicit(bytes, atomic_load_explicit(bytes, memory_order_relaxed) + delta, memory_order_relaxed);
 }
 
-#define REGION_COUNTER HM_HEAP_SETS
-
-/* The calling thread's arena: its stack's address, hashed (threads' stacks lie a
-   megabyte or more apart; a thread's own stays within one megabyte-aligned stretch
-   for all but a few calls, and any arena is correct: only sharing costs). */
-static inline unsigned heap_arena(const hm_heap *heap)
+static inline void heap_count(hm_heap *heap, unsigned i, uint64_t delta)
 {
-    unsigned char here;
-
-    if (!heap->config.threadsafe)
-        return 0;
-    return (unsigned)((((uint64_t)(uintptr_t)&here >> 20) * 0x9E3779B97F4A7C15ULL) >> 61);
+    heap_count_at(&heap->counters[i].bytes, delta);
 }
+
+#define REMOTE_COUNTER(a) (HM_HEAP_SETS + (a)) /* frees by other threads into arena a */
+#define REGION_COUNTER    (HM_HEAP_SETS + HM_HEAP_ARENAS)
 
 static inline void heap_lock(const hm_heap *heap, hm_spin *lock)
 {

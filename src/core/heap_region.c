@@ -99,7 +99,8 @@ hm_heap_status heap_region_free(hm_heap *heap, heap_region *r, void *block, size
     region_remove(heap, r);
     base = r->head.base;
     bytes = r->bytes;
-    *size = r->size;
+    if (size)
+        *size = r->size;
     heap_unlock(heap, &heap->region_lock);
 
     if (!heap->config.provider.unmap(heap->config.provider.context, (void *)base, bytes)) {

@@ -182,7 +182,7 @@ static void do_report(hm_heap *heap)
     hm_heap_lock_all(heap);
     n = hm_heap_block_count(heap);
     CHECK(n == nlive);
-    CHECK(hm_heap_copy_blocks(heap, report) == n);
+    CHECK(hm_heap_copy_blocks(heap, report, sizeof(report) / sizeof(report[0])) == n);
     hm_heap_unlock_all(heap);
     for (i = 0; i < n; i++) {
         int k = live_index_of((uintptr_t)report[i].address);

@@ -6,6 +6,7 @@
  * report, destruction with live blocks, and many threads on one heap.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,7 +160,7 @@ static void the_report_lists_every_live_block_with_its_source(void **state)
     hm_heap_lock_all(heap);
     n = hm_heap_block_count(heap);
     assert_int_equal(n, 3);
-    assert_int_equal(hm_heap_copy_blocks(heap, out), 3);
+    assert_int_equal(hm_heap_copy_blocks(heap, out, sizeof(out) / sizeof(out[0])), 3);
     hm_heap_unlock_all(heap);
     for (i = 0; i < n; i++) {
         if (out[i].address == b) {
@@ -236,6 +237,119 @@ static void *churn(void *context)
     return NULL;
 }
 
+typedef struct one_block {
+    hm_heap *heap;
+    void    *block;
+} one_block;
+
+static void *alloc_one(void *context)
+{
+    one_block *b = context;
+
+    if (hm_heap_alloc(b->heap, 16, 0, NULL, 0, &b->block) != HM_HEAP_OK)
+        b->block = NULL;
+    return NULL;
+}
+
+/* A thread's arena comes from its thread number: threads created one after another
+   get arenas of their own (each of these 16-byte blocks needs a slab of its own
+   arena's 16-byte class), and any thread may free them. */
+static void threads_created_together_get_arenas_of_their_own(void **state)
+{
+    test_provider p;
+    hm_heap *heap = test_heap_create(&p, true, false);
+    one_block blocks[HM_HEAP_ARENAS];
+    hm_heap_stats stats;
+    pthread_t thread;
+    unsigned i;
+    (void)state;
+
+    for (i = 0; i < HM_HEAP_ARENAS; i++) {
+        blocks[i].heap = heap;
+        assert_int_equal(pthread_create(&thread, NULL, alloc_one, &blocks[i]), 0);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+        assert_non_null(blocks[i].block);
+    }
+    hm_heap_get_stats(heap, &stats);
+    assert_int_equal(stats.live_blocks, HM_HEAP_ARENAS);
+    assert_int_equal(stats.slabs, HM_HEAP_ARENAS);
+    for (i = 0; i < HM_HEAP_ARENAS; i++) {
+        assert_int_equal(hm_heap_free(heap, blocks[i].block, NULL), HM_HEAP_OK);
+        assert_int_equal(hm_heap_free(heap, blocks[i].block, NULL), HM_HEAP_NOT_A_BLOCK);
+    }
+    hm_heap_get_stats(heap, &stats);
+    assert_int_equal(stats.live_blocks, 0);
+    assert_int_equal(stats.live_bytes, 0);
+    assert_int_equal(hm_heap_destroy(heap), 0);
+    assert_int_equal(p.live_mappings, 0);
+    assert_int_equal(p.alloc_live, 0);
+}
+
+#define OWNED 32 /* 4 KiB blocks: two slabs of 16 */
+
+typedef struct owner_thread {
+    hm_heap        *heap;
+    void           *blocks[OWNED];
+    _Atomic(int)    stage; /* 1: blocks allocated; 2: may exit */
+} owner_thread;
+
+static void *allocate_then_wait(void *context)
+{
+    owner_thread *o = context;
+    unsigned i;
+
+    for (i = 0; i < OWNED; i++)
+        if (hm_heap_alloc(o->heap, HM_HEAP_SMALL_MAX, 0, NULL, 0, &o->blocks[i]) != HM_HEAP_OK)
+            o->blocks[i] = NULL;
+    atomic_store(&o->stage, 1);
+    while (atomic_load(&o->stage) != 2)
+        sched_yield();
+    return NULL;
+}
+
+/* Blocks freed by another thread into an arena whose owner is alive wait for the owner
+   (off the books at once: not live, their bytes not counted); when the owner exits, the
+   thread-exit hook takes them back and hands the arena on: the slab that emptied goes
+   back to the provider, the kept one stays, and the next thread owns the arena. */
+static void an_exiting_owner_strands_nothing(void **state)
+{
+    static owner_thread o;
+    test_provider p;
+    hm_heap *heap = test_heap_create(&p, true, false);
+    hm_heap_stats stats;
+    pthread_t thread;
+    void *again;
+    unsigned i;
+    (void)state;
+
+    memset(&o, 0, sizeof(o));
+    o.heap = heap;
+    assert_int_equal(pthread_create(&thread, NULL, allocate_then_wait, &o), 0);
+    while (atomic_load(&o.stage) != 1)
+        sched_yield();
+    for (i = 0; i < OWNED; i++) {
+        assert_non_null(o.blocks[i]);
+        assert_int_equal(hm_heap_free(heap, o.blocks[i], NULL), HM_HEAP_OK);
+        assert_int_equal(hm_heap_free(heap, o.blocks[i], NULL), HM_HEAP_NOT_A_BLOCK);
+    }
+    hm_heap_get_stats(heap, &stats);
+    assert_int_equal(stats.live_blocks, 0);
+    assert_int_equal(stats.live_bytes, 0);
+    assert_int_equal(stats.slabs, 2); /* the owner has not taken them back yet */
+    atomic_store(&o.stage, 2);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    hm_heap_get_stats(heap, &stats);
+    assert_int_equal(stats.live_blocks, 0);
+    assert_int_equal(stats.slabs, HM_HEAP_KEEP_EMPTY);
+    assert_int_equal(p.live_mappings, HM_HEAP_KEEP_EMPTY);
+    /* The heap goes on from this thread (its own arena). */
+    assert_int_equal(hm_heap_alloc(heap, HM_HEAP_SMALL_MAX, 0, NULL, 0, &again), HM_HEAP_OK);
+    assert_int_equal(hm_heap_free(heap, again, NULL), HM_HEAP_OK);
+    assert_int_equal(hm_heap_destroy(heap), 0);
+    assert_int_equal(p.live_mappings, 0);
+    assert_int_equal(p.alloc_live, 0);
+}
+
 static void many_threads_keep_the_books_exact(void **state)
 {
     static churner churners[THREADS];
@@ -258,10 +372,16 @@ static void many_threads_keep_the_books_exact(void **state)
     while (atomic_load(&running)) {
         size_t n;
 
+        size_t copied;
+
         hm_heap_lock_all(heap);
-        n = hm_heap_block_count(heap);
+        do {
+            hm_heap_snapshot_begin(heap);
+            n = hm_heap_block_count(heap);
+            copied = hm_heap_copy_blocks(heap, out, sizeof(out) / sizeof(out[0]));
+        } while (!hm_heap_snapshot_valid(heap));
         assert_true(n <= sizeof(out) / sizeof(out[0]));
-        assert_int_equal(hm_heap_copy_blocks(heap, out), n);
+        assert_int_equal(copied, n);
         hm_heap_unlock_all(heap);
     }
     for (i = 0; i < THREADS; i++) {
@@ -300,6 +420,8 @@ int main(void)
         cmocka_unit_test(every_failure_leaves_nothing_changed),
         cmocka_unit_test(one_empty_slab_stays_and_a_refused_unmap_keeps_the_slab),
         cmocka_unit_test(the_report_lists_every_live_block_with_its_source),
+        cmocka_unit_test(threads_created_together_get_arenas_of_their_own),
+        cmocka_unit_test(an_exiting_owner_strands_nothing),
         cmocka_unit_test(many_threads_keep_the_books_exact),
     };
 
