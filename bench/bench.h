@@ -90,6 +90,7 @@ typedef struct vm_context {
 void vm_start(const host *h, vm_context *vm);
 void vm_stop(const host *h, vm_context *vm);
 void control_pairs(const vm_context *vm);
+void forward_pairs(const vm_context *vm);   /* --control: 0c, 0d */
 void vm_pairs(const host *h, const HOSTMEM_STATS *books, vm_context *vm);
 void scaling_pairs(const host *h, vm_context *vm);
 void query_pairs(const host *h, const HOSTMEM_STATS *books, vm_context *vm);

@@ -110,7 +110,8 @@ static void usage(void)
                     "  --json FILE     the same figures as JSON\n"
                     "  --pairs LIST    only these rows, e.g. --pairs 1,3b,5 (when profiling)\n"
                     "  --costs         also time the pieces of an IHostMalloc call (locks, counter, table)\n"
-                    "  --control       also rows 0a, 0b: pairs 1 and 2 with raw kernel32 on both sides\n");
+                    "  --control       also rows 0a, 0b: pairs 1 and 2 with raw kernel32 on both sides, and\n"
+                    "                  0c, 0d: through a manager that keeps no books\n");
     exit(2);
 }
 
@@ -159,8 +160,10 @@ int main(int argc, char **argv)
     vm_start(&h, &vm);
     books = host_stats(&h);
 
-    if (control)
+    if (control) {
         control_pairs(&vm);
+        forward_pairs(&vm);
+    }
     vm_pairs(&h, &books, &vm);
     if (wanted("3"))
         malloc_pairs(&h, &books);

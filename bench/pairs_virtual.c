@@ -3,7 +3,9 @@
  * call it stands in front of: 1 (reserve+commit 64 KiB, release), 2 (commit and
  * decommit single pages in 256 MiB), 4 (pairs 1 and 2 again while the manager holds
  * more and more reservations), 5 (VirtualQuery, GetMemoryLoad), and --control's 0a,
- * 0b (pairs 1 and 2 with kernel32 on both sides: what the harness itself reads).
+ * 0b (pairs 1 and 2 with kernel32 on both sides: what the harness itself reads) and
+ * 0c, 0d (pairs 1 and 2 through an IHostMemoryManager that only forwards to kernel32:
+ * what being called through a COM vtable costs before any book is kept).
  */
 #include "bench.h"
 
@@ -156,6 +158,39 @@ void vm_stop(const host *h, vm_context *vm)
     VirtualFree(vm->raw_region, 0, MEM_RELEASE);
 }
 
+/* --- rows 0c, 0d: a manager that keeps no books -------------------------------------- */
+
+/* VirtualAlloc and VirtualFree straight to kernel32, one frame around the call as
+   hostmem's: the floor any IHostMemoryManager pays. The rest is never called. */
+static HRESULT WINAPI forward_QueryInterface(IHostMemoryManager *iface, REFIID riid, void **ppv)
+{
+    (void)iface;
+    (void)riid;
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG WINAPI forward_AddRef(IHostMemoryManager *iface)  { (void)iface; return 1; }
+static ULONG WINAPI forward_Release(IHostMemoryManager *iface) { (void)iface; return 1; }
+static HRESULT WINAPI forward_VirtualAlloc(IHostMemoryManager *iface, void *address, SIZE_T size, DWORD type,
+                                           DWORD protect, EMemoryCriticalLevel level, void **mem)
+{
+    (void)iface;
+    (void)level;
+    if (!mem)
+        return E_POINTER;
+    return (*mem = VirtualAlloc(address, size, type, protect)) ? S_OK : E_OUTOFMEMORY;
+}
+static HRESULT WINAPI forward_VirtualFree(IHostMemoryManager *iface, void *address, SIZE_T size, DWORD type)
+{
+    (void)iface;
+    return VirtualFree(address, size, type) ? S_OK : HRESULT_FROM_WIN32(GetLastError());
+}
+
+static const IHostMemoryManagerVtbl forward_vtbl = {
+    .QueryInterface = forward_QueryInterface, .AddRef = forward_AddRef, .Release = forward_Release,
+    .VirtualAlloc = forward_VirtualAlloc, .VirtualFree = forward_VirtualFree,
+};
+
 /* Rows 0a, 0b: raw against raw, each side on its own 256 MiB reservation. */
 void control_pairs(const vm_context *vm)
 {
@@ -170,6 +205,22 @@ void control_pairs(const vm_context *vm)
     add_pair("0b", "control: pair 2, kernel32 against itself", TARGET_VM, control_pages_a, control_pages_b, &cc);
     VirtualFree(cc.a.raw_region, 0, MEM_RELEASE);
     VirtualFree(cc.b.raw_region, 0, MEM_RELEASE);
+}
+
+/* Rows 0c, 0d: pairs 1 and 2 with the forwarding manager in hostmem's place (no
+   target: they show how much of rows 1 and 2 is the call itself). */
+void forward_pairs(const vm_context *vm)
+{
+    static IHostMemoryManager forward = { (IHostMemoryManagerVtbl *)&forward_vtbl };
+    vm_context fc = *vm;
+
+    fc.manager = &forward;
+    fc.hostmem_page = 0;
+    if (!(fc.hostmem_region = VirtualAlloc(NULL, 256 * MIB, MEM_RESERVE, PAGE_READWRITE)))
+        fatal("VirtualAlloc(256 MiB) failed: %lu", GetLastError());
+    add_pair("0c", "control: pair 1 through a bookless manager", 0, reserve_hostmem, reserve_raw, &fc);
+    add_pair("0d", "control: pair 2 through a bookless manager", 0, pages_hostmem, pages_raw, &fc);
+    VirtualFree(fc.hostmem_region, 0, MEM_RELEASE);
 }
 
 /* Rows 1 and 2. */

@@ -20,7 +20,7 @@ typedef struct row {
     target_kind kind;
 } row;
 
-#define MAX_ROWS 16
+#define MAX_ROWS 24
 static row rows[MAX_ROWS];
 static unsigned row_count;
 
@@ -81,7 +81,10 @@ static void print_pair(const row *w)
     } else {
         snprintf(ratio, sizeof(ratio), "%.3f", w->r.ratio);
         snprintf(spread, sizeof(spread), "%.2f%%", w->r.spread * 100);
-        snprintf(target, sizeof(target), "<=%.2f", w->target);
+        if (w->target)
+            snprintf(target, sizeof(target), "<=%.2f", w->target);
+        else
+            snprintf(target, sizeof(target), "-");
     }
     print_cells(w->id, w->name, hostmem, raw, ratio, spread, target, verdict(value, w->target));
 }
