@@ -11,7 +11,7 @@
  */
 #include <windows.h>
 
-#include "core/spin.h"
+#include "core/thread.h"
 #include "trace.h"
 
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)

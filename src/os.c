@@ -11,7 +11,8 @@
     QueryInformationJobObject, CreateFileW, WriteFile,                                            \
     QueryPerformanceCounter, QueryPerformanceFrequency, CreateFileMappingW, MapViewOfFile,       \
     UnmapViewOfFile, OpenProcessToken, GetTokenInformation, CreateWellKnownSid, InitializeAcl,    \
-    AddAccessAllowedAce, InitializeSecurityDescriptor, SetSecurityDescriptorDacl
+    AddAccessAllowedAce, InitializeSecurityDescriptor, SetSecurityDescriptorDacl, FlsAlloc, FlsSetValue,   \
+    FlsFree, GetCurrentThreadId
 
 static const hm_os_table kernel32_table = { KERNEL32_ENTRIES };
 

@@ -58,6 +58,12 @@ typedef struct hm_os_table {
     BOOL   (WINAPI *AddAccessAllowedAce)(PACL acl, DWORD revision, DWORD access, PSID sid);
     BOOL   (WINAPI *InitializeSecurityDescriptor)(PSECURITY_DESCRIPTOR descriptor, DWORD revision);
     BOOL   (WINAPI *SetSecurityDescriptorDacl)(PSECURITY_DESCRIPTOR descriptor, BOOL present, PACL acl, BOOL defaulted);
+    /* A thread's exit, for the heap's arenas (thread_win32.c), and its id where the
+       TEB cannot be read inline. */
+    DWORD  (WINAPI *FlsAlloc)(PFLS_CALLBACK_FUNCTION callback);
+    BOOL   (WINAPI *FlsSetValue)(DWORD index, PVOID value);
+    BOOL   (WINAPI *FlsFree)(DWORD index);
+    DWORD  (WINAPI *GetCurrentThreadId)(void);
 } hm_os_table;
 
 /* The table in use. Tests may replace entries while no hostmem call is running. */

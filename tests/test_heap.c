@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "clr/clr_callback.h"
+#include "core/thread.h" /* hm_thread_watch_end */
 
 #define KIB ((SIZE_T)1024)
 #define SLAB (64 * KIB)
@@ -807,6 +808,57 @@ static void an_exiting_thread_strands_no_slab(void **state)
     release_last((IUnknown *)manager);
 }
 
+/* A thread that cannot be watched for its exit owns no arena: with FlsAlloc refused it
+   allocates and frees through the shared arena, and nothing is left behind. */
+typedef struct unwatched {
+    IHostMalloc *malloc;
+    HRESULT      alloc_hr[OWNED], free_hr[OWNED], double_free_hr;
+} unwatched;
+
+static DWORD WINAPI allocate_and_free(void *parameter)
+{
+    unwatched *u = parameter;
+    void *blocks[OWNED];
+    unsigned i;
+
+    for (i = 0; i < OWNED; i++)
+        u->alloc_hr[i] = IHostMalloc_Alloc(u->malloc, 16 + 64 * i, eTaskCritical, &blocks[i]);
+    for (i = 0; i < OWNED; i++)
+        u->free_hr[i] = IHostMalloc_Free(u->malloc, blocks[i]);
+    u->double_free_hr = IHostMalloc_Free(u->malloc, blocks[0]);
+    return 0;
+}
+
+static void a_thread_without_a_fiber_slot_uses_the_shared_arena(void **state)
+{
+    IHostMemoryManager *manager = new_manager(NULL);
+    static unwatched u;
+    HANDLE thread;
+    unsigned i;
+    (void)state;
+
+    hm_thread_watch_end(); /* so that the next thread asks the OS for the slot again */
+    fault_always(OS_FLS_ALLOC, ERROR_NO_SYSTEM_RESOURCES);
+    memset(&u, 0, sizeof(u));
+    u.malloc = new_malloc(manager, MALLOC_THREADSAFE);
+    thread = CreateThread(NULL, 0, allocate_and_free, &u, 0, NULL);
+    assert_non_null(thread);
+    WaitForSingleObject(thread, INFINITE);
+    CloseHandle(thread);
+    assert_true(os_call_count(OS_FLS_ALLOC) >= 1);
+    for (i = 0; i < OWNED; i++) {
+        assert_int_equal(u.alloc_hr[i], S_OK);
+        assert_int_equal(u.free_hr[i], S_OK);
+    }
+    assert_int_equal(u.double_free_hr, HOST_E_INVALIDOPERATION);
+    assert_int_equal(stats_of(manager).mallocBytes, 0);
+    assert_int_equal(listed((IUnknown *)u.malloc), 0);
+    fault_clear();
+    release_last((IUnknown *)u.malloc);
+    assert_int_equal(stats_of(manager).mallocCommittedBytes, 0);
+    release_last((IUnknown *)manager);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fault_setup, fault_teardown)
 
 int main(void)
@@ -827,6 +879,7 @@ int main(void)
         T(a_critical_alloc_waits_for_the_clr_to_free_and_is_retried),
         T(books_are_exact_after_churn_with_frees_on_other_threads),
         T(an_exiting_thread_strands_no_slab),
+        T(a_thread_without_a_fiber_slot_uses_the_shared_arena),
     };
 
     return cmocka_run_group_tests_name("heap", tests, NULL, NULL);

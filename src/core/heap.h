@@ -20,7 +20,7 @@
  *   nothing changes.
  * - Thread-safe heaps have HM_HEAP_ARENAS sets of the size classes a thread can own
  *   and one shared set. The first thread to allocate in its thread number's arena
- *   (spin.h) owns it: it allocates there with no locked instruction and frees its own
+ *   (thread.h) owns it: it allocates there with no locked instruction and frees its own
  *   blocks there with one (the exchange of the block's requested size for 0, which also
  *   refuses a second Free from any thread). Others allocate in the shared set under the
  *   class locks, and free blocks of an arena they do not own under the class lock onto
@@ -146,7 +146,8 @@ size_t hm_heap_copy_blocks(const hm_heap *heap, hm_heap_block *out, size_t room)
 /* The calling thread is about to exit: the arenas it owns, in every thread-safe heap,
    are handed back (the blocks other threads freed into them taken back first, empty
    slabs beyond the kept one given back), for the next thread to own. Called by the
-   thread-exit hook (spin.c) on its own; callable directly. */
+   thread-exit hook (thread.h: src/thread_win32.c, thread_posix.c) on its own; callable
+   directly. */
 void   hm_heap_thread_exit(void);
 
 /* --- figures --- */

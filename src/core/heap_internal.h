@@ -19,6 +19,7 @@
 #include "heap.h"
 #include "heap_map.h"
 #include "spin.h"
+#include "thread.h"
 
 /* The slow paths stay out of line, so that the fast ones save no registers for them. */
 #if defined(__GNUC__)

@@ -260,6 +260,11 @@ static BOOL WINAPI w_QueryPerformanceFrequency(LARGE_INTEGER *f)
     return must_fail(OS_QUERY_PERFORMANCE_FREQUENCY) ? FALSE : real.QueryPerformanceFrequency(f);
 }
 
+static DWORD WINAPI w_FlsAlloc(PFLS_CALLBACK_FUNCTION callback)
+{
+    return must_fail(OS_FLS_ALLOC) ? FLS_OUT_OF_INDEXES : real.FlsAlloc(callback);
+}
+
 void fault_clear(void)
 {
     unsigned i;
@@ -298,6 +303,7 @@ int fault_setup(void **state)
     hm_os.VirtualQuery = w_VirtualQuery;
     hm_os.VirtualProtect = w_VirtualProtect;
     hm_os.GlobalMemoryStatusEx = w_GlobalMemoryStatusEx;
+    hm_os.FlsAlloc = w_FlsAlloc;
     hm_os.HeapCreate = w_HeapCreate;
     hm_os.HeapDestroy = w_HeapDestroy;
     hm_os.HeapAlloc = w_HeapAlloc;
@@ -397,6 +403,8 @@ DWORD os_realistic_error(os_call which)
         return ERROR_INVALID_HANDLE;
     case OS_GET_ENVIRONMENT_VARIABLE:
         return ERROR_ENVVAR_NOT_FOUND;
+    case OS_FLS_ALLOC:
+        return ERROR_NO_SYSTEM_RESOURCES;
     default:
         return 0; /* GetTickCount64, Sleep: cannot fail */
     }

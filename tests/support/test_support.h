@@ -40,6 +40,7 @@ typedef enum os_call {
     OS_WRITE_FILE,
     OS_QUERY_PERFORMANCE_COUNTER,
     OS_QUERY_PERFORMANCE_FREQUENCY,
+    OS_FLS_ALLOC,
     OS_CALL_COUNT
 } os_call;
 
