@@ -126,27 +126,6 @@ hm_heap *hm_heap_create(const hm_heap_config *config)
     return heap;
 }
 
-static void partial_push(heap_class *cls, heap_slab *s)
-{
-    s->part_prev = NULL;
-    s->part_next = cls->partial;
-    if (cls->partial)
-        cls->partial->part_prev = s;
-    cls->partial = s;
-    s->in_partial = 1;
-}
-
-static void partial_remove(heap_class *cls, heap_slab *s)
-{
-    if (s->part_prev)
-        s->part_prev->part_next = s->part_next;
-    else
-        cls->partial = s->part_next;
-    if (s->part_next)
-        s->part_next->part_prev = s->part_prev;
-    s->in_partial = 0;
-}
-
 static void all_insert(heap_class *cls, heap_slab *s)
 {
     s->all_prev = NULL;
@@ -245,23 +224,6 @@ static bool attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s)
     heap_unlock(heap, &cls->lock);
     heap_book_free(heap, sources, bytes);
     return true;
-}
-
-#define RELAXED memory_order_relaxed
-
-static inline unsigned used_of(const heap_slab *s)
-{
-    return atomic_load_explicit(&((heap_slab *)s)->used, RELAXED);
-}
-
-static inline void set_used(heap_slab *s, unsigned used)
-{
-    atomic_store_explicit(&s->used, (uint16_t)used, RELAXED);
-}
-
-static inline unsigned req_of(const heap_cell *cell)
-{
-    return atomic_load_explicit(&((heap_cell *)cell)->req, RELAXED);
 }
 
 static HM_NOINLINE void slab_filled(heap_class *cls, heap_slab *s)
@@ -411,11 +373,6 @@ static size_t trim_arena(hm_heap *heap, unsigned a)
 
 /* --- owning an arena --- */
 
-static inline heap_arena_slot *arena_of(hm_heap *heap, unsigned number)
-{
-    return &heap->arenas[number & (HM_HEAP_ARENAS - 1)];
-}
-
 /* The calling thread (number) owns its arena now, or could not: another thread owns
    it, or the thread-exit hook could not be set. */
 static bool claim_arena(hm_heap *heap, unsigned number)
@@ -457,21 +414,6 @@ static HM_NOINLINE void owner_flags(hm_heap *heap, unsigned a)
     }
     while (atomic_load_explicit(&ar->a.flags, memory_order_acquire) & ARENA_STOP)
         hm_spin_yield();
-}
-
-/* Lets another thread stand in for arena a's missing owner (a trim, blocks freed into
-   it) when nobody owns it: claimed and handed back around fn. */
-static bool stand_in(hm_heap *heap, unsigned a, unsigned number)
-{
-    uint32_t none = 0;
-
-    return atomic_compare_exchange_strong_explicit(&heap->arenas[a].a.owner, &none, number + 1,
-                                                   memory_order_acquire, RELAXED);
-}
-
-static void stand_down(hm_heap *heap, unsigned a)
-{
-    atomic_store_explicit(&heap->arenas[a].a.owner, 0, memory_order_release);
 }
 
 /* Arena a has no owner (or is about to have none): blocks other threads freed into it
@@ -666,22 +608,6 @@ static void retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
     s->head.base = 0;
     s->head.live = 0;
     cls->slabs--;
-}
-
-/* The block's index in s, or NO_BLOCK if p is not the start of a block (allocated or
-   not). A record that is not a live slab has base 0, and no pointer the map names lies
-   within a slab's size of 0 (nothing maps the first granule). */
-static inline unsigned block_index(const heap_class *cls, const heap_slab *s, const void *p)
-{
-    uintptr_t offset = (uintptr_t)p - s->head.base;
-    unsigned idx;
-
-    if (offset >= HM_HEAP_SLAB_SIZE)
-        return NO_BLOCK;
-    idx = (unsigned)(((uint32_t)offset * (uint64_t)cls->magic) >> 32);
-    if (idx * cls->size != (uint32_t)offset || idx >= cls->capacity)
-        return NO_BLOCK;
-    return idx;
 }
 
 /* Under the class lock: the block's index in s, or NO_BLOCK if p is not a live block. */

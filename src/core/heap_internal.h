@@ -171,6 +171,84 @@ static inline void heap_unlock(const hm_heap *heap, hm_spin *lock)
 void *heap_book_alloc(hm_heap *heap, size_t bytes);
 void  heap_book_free(hm_heap *heap, void *block, size_t bytes);
 
+#define RELAXED memory_order_relaxed
+
+/* A slab's blocks not on its free list: written by its arena's side, read by anyone. */
+static inline unsigned used_of(const heap_slab *s)
+{
+    return atomic_load_explicit(&((heap_slab *)s)->used, RELAXED);
+}
+
+static inline void set_used(heap_slab *s, unsigned used)
+{
+    atomic_store_explicit(&s->used, (uint16_t)used, RELAXED);
+}
+
+/* A block's requested size plus one; 0: free. */
+static inline unsigned req_of(const heap_cell *cell)
+{
+    return atomic_load_explicit(&((heap_cell *)cell)->req, RELAXED);
+}
+
+/* Under the class lock: the class's list of live slabs with a free block. */
+static inline void partial_push(heap_class *cls, heap_slab *s)
+{
+    s->part_prev = NULL;
+    s->part_next = cls->partial;
+    if (cls->partial)
+        cls->partial->part_prev = s;
+    cls->partial = s;
+    s->in_partial = 1;
+}
+
+static inline void partial_remove(heap_class *cls, heap_slab *s)
+{
+    if (s->part_prev)
+        s->part_prev->part_next = s->part_next;
+    else
+        cls->partial = s->part_next;
+    if (s->part_next)
+        s->part_next->part_prev = s->part_prev;
+    s->in_partial = 0;
+}
+
+/* The block's index in s, or NO_BLOCK if p is not the start of a block (allocated or
+   not). A record that is not a live slab has base 0, and no pointer the map names lies
+   within a slab's size of 0 (nothing maps the first granule). */
+static inline unsigned block_index(const heap_class *cls, const heap_slab *s, const void *p)
+{
+    uintptr_t offset = (uintptr_t)p - s->head.base;
+    unsigned idx;
+
+    if (offset >= HM_HEAP_SLAB_SIZE)
+        return NO_BLOCK;
+    idx = (unsigned)(((uint32_t)offset * (uint64_t)cls->magic) >> 32);
+    if (idx * cls->size != (uint32_t)offset || idx >= cls->capacity)
+        return NO_BLOCK;
+    return idx;
+}
+
+/* The arena of the thread numbered number. */
+static inline heap_arena_slot *arena_of(hm_heap *heap, unsigned number)
+{
+    return &heap->arenas[number & (HM_HEAP_ARENAS - 1)];
+}
+
+/* Lets another thread stand in for arena a's missing owner (a trim, blocks freed into
+   it) when nobody owns it: claimed and handed back around fn. */
+static inline bool stand_in(hm_heap *heap, unsigned a, unsigned number)
+{
+    uint32_t none = 0;
+
+    return atomic_compare_exchange_strong_explicit(&heap->arenas[a].a.owner, &none, number + 1,
+                                                   memory_order_acquire, RELAXED);
+}
+
+static inline void stand_down(hm_heap *heap, unsigned a)
+{
+    atomic_store_explicit(&heap->arenas[a].a.owner, 0, memory_order_release);
+}
+
 /* heap_region.c */
 hm_heap_status heap_region_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block);
 hm_heap_status heap_region_free(hm_heap *heap, heap_region *region, void *block, size_t *size);
