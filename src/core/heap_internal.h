@@ -1,17 +1,20 @@
 /*
- * The heap's records, shared by heap.c (slabs), heap_region.c (large blocks) and
- * heap_report.c (the leak report and the figures). Not for the heap's users.
+ * The heap's records and the helpers its files share: heap.c (the entry points, Alloc
+ * and Free of small blocks), heap_slab.c (a class's slabs, made to given back),
+ * heap_arena.c (an arena's ownership: remote frees, standing in, thread exit),
+ * heap_region.c (large blocks) and heap_report.c (the leak report and the figures).
+ * Not for the heap's users.
  *
- * Locks: a class's lock, the region lock, the map's lock, the registry's (heap.c);
- * none is ever taken while another is held, except by the leak report, which takes
- * every class lock in class order, then the region lock, and by hm_heap_thread_exit,
- * which takes one class lock at a time under the registry's. An arena's owner holds no
- * lock in its lock-free part and never waits there. No class or region lock is held
- * across a call to the provider; the registry's is, by hm_heap_thread_exit giving back
- * an exiting owner's emptied slabs (it keeps the heap from going meanwhile; only heap
- * creation and destruction wait for it). Only the map's lock is held across the
- * bookkeeping allocator (a new radix node, rare), and nothing under that allocator
- * takes a heap lock.
+ * Locks: a class's lock, the region lock, the map's lock, the registry's
+ * (heap_arena.c); none is ever taken while another is held, except by the leak report,
+ * which takes every class lock in class order, then the region lock, and by
+ * hm_heap_thread_exit, which takes one class lock at a time under the registry's. An
+ * arena's owner holds no lock in its lock-free part and never waits there. No class or
+ * region lock is held across a call to the provider; the registry's is, by
+ * hm_heap_thread_exit giving back an exiting owner's emptied slabs (it keeps the heap
+ * from going meanwhile; only heap creation and destruction wait for it). Only the map's
+ * lock is held across the bookkeeping allocator (a new radix node, rare), and nothing
+ * under that allocator takes a heap lock.
  */
 #ifndef HOSTMEM_HEAP_INTERNAL_H
 #define HOSTMEM_HEAP_INTERNAL_H
@@ -127,7 +130,7 @@ struct hm_heap {
     heap_class_slot   classes[HM_HEAP_SETS]; /* arena a's class c at a * HM_HEAP_CLASSES + c */
     heap_arena_slot   arenas[HM_HEAP_ARENAS];
     uint32_t          snapshot_seq[HM_HEAP_ARENAS]; /* under hm_heap_lock_all */
-    struct hm_heap   *registry_prev, *registry_next; /* every thread-safe heap (heap.c) */
+    struct hm_heap   *registry_prev, *registry_next; /* every thread-safe heap (heap_arena.c) */
     hm_heap_config    config;
     void             *allocation; /* what hm_alloc returned: the heap is aligned to 128 */
     hm_spin           region_lock;
@@ -168,6 +171,7 @@ static inline void heap_unlock(const hm_heap *heap, hm_spin *lock)
         hm_spin_release(lock);
 }
 
+/* heap.c: the bookkeeping allocator, counted in the heap's bookkeeping bytes. */
 void *heap_book_alloc(hm_heap *heap, size_t bytes);
 void  heap_book_free(hm_heap *heap, void *block, size_t bytes);
 
@@ -248,6 +252,58 @@ static inline void stand_down(hm_heap *heap, unsigned a)
 {
     atomic_store_explicit(&heap->arenas[a].a.owner, 0, memory_order_release);
 }
+
+/* heap_slab.c */
+/* No lock held: a new slab for cls. False: no memory (nothing changed). */
+bool   heap_add_slab(hm_heap *heap, heap_class *cls, int level);
+/* No lock held: s gets the sources array a DebugAlloc block needs. False: no memory. */
+bool   heap_attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s);
+/* Under the class lock: an empty slab leaves the class and the map (its base 0). */
+void   heap_retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
+/* No lock held: a retired slab goes back to the provider (false: it refused; kept). */
+bool   heap_give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
+/* By arena a's owner (or a stand-in), no lock held: its kept empty slabs go back. */
+size_t heap_trim_arena(hm_heap *heap, unsigned a);
+/* hm_heap_destroy: every slab and record; the slabs the provider refused to unmap. */
+size_t heap_slabs_destroy(hm_heap *heap);
+
+/* Under the class lock: the slab that just lost its last block stays (the class keeps
+   HM_HEAP_KEEP_EMPTY empty slabs) or is taken out to be given back; returns it then. */
+static inline heap_slab *emptied(hm_heap *heap, heap_class *cls, heap_slab *s)
+{
+    if (cls->empty < HM_HEAP_KEEP_EMPTY) {
+        cls->empty++;
+        return NULL;
+    }
+    heap_retire_slab(heap, cls, s);
+    return s;
+}
+
+/* No lock held: a chain of retired slabs (through all_next) goes back; the bytes given. */
+static inline size_t give_back_chain(hm_heap *heap, heap_class *cls, heap_slab *s)
+{
+    size_t bytes = 0;
+
+    while (s) {
+        heap_slab *next = s->all_next;
+
+        if (heap_give_back_slab(heap, cls, s))
+            bytes += HM_HEAP_SLAB_SIZE;
+        s = next;
+    }
+    return bytes;
+}
+
+/* heap_arena.c */
+/* heap creation and destruction: the registry hm_heap_thread_exit walks. */
+void           heap_registry_add(hm_heap *heap);
+void           heap_registry_remove(hm_heap *heap);
+/* Under the class lock: blocks other threads freed into cls rejoin their free lists. */
+void           heap_take_back_remote(hm_heap *heap, heap_class *cls, heap_slab **retired);
+/* By arena a's owner, outside seq: what its flags ask (take back, trim, stop). */
+void           heap_owner_flags(hm_heap *heap, unsigned a);
+/* Free of a block of an owned arena by a thread that is not its owner. */
+hm_heap_status heap_free_remote(hm_heap *heap, heap_slab *s, void *block, size_t *size);
 
 /* heap_region.c */
 hm_heap_status heap_region_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block);
