@@ -20,7 +20,7 @@
 static hm_spin  registry_lock;
 static hm_heap *registry;
 
-void heap_registry_add(hm_heap *heap)
+HM_INTERNAL void heap_registry_add(hm_heap *heap)
 {
     hm_spin_acquire(&registry_lock);
     heap->registry_prev = NULL;
@@ -31,7 +31,7 @@ void heap_registry_add(hm_heap *heap)
     hm_spin_release(&registry_lock);
 }
 
-void heap_registry_remove(hm_heap *heap)
+HM_INTERNAL void heap_registry_remove(hm_heap *heap)
 {
     hm_spin_acquire(&registry_lock);
     if (heap->registry_prev)
@@ -46,7 +46,7 @@ void heap_registry_remove(hm_heap *heap)
 /* Under the class lock, by the arena's owner (or for the shared arena): the blocks
    other threads freed into cls's slabs join the slabs' free lists. Slabs that empty
    and are not kept are chained on *retired (through all_next) to be given back. */
-void heap_take_back_remote(hm_heap *heap, heap_class *cls, heap_slab **retired)
+HM_INTERNAL void heap_take_back_remote(hm_heap *heap, heap_class *cls, heap_slab **retired)
 {
     heap_slab *s, *next;
 
@@ -96,7 +96,7 @@ static void take_back_arena(hm_heap *heap, unsigned a)
 }
 
 /* By arena a's owner, outside seq: what the flags ask. */
-HM_NOINLINE void heap_owner_flags(hm_heap *heap, unsigned a)
+HM_INTERNAL HM_NOINLINE void heap_owner_flags(hm_heap *heap, unsigned a)
 {
     heap_arena_slot *ar = &heap->arenas[a];
     uint32_t flags = atomic_load_explicit(&ar->a.flags, memory_order_acquire);
@@ -136,7 +136,7 @@ static void take_back_unowned(hm_heap *heap, unsigned a, unsigned number)
    one of the two gets it) and the block goes on its slab's remote list for the owner
    to take back; the bytes come off the arena's remote counter. An arena nobody owns
    gets its blocks taken back at once by this thread standing in. */
-HM_NOINLINE hm_heap_status heap_free_remote(hm_heap *heap, heap_slab *s, void *block, size_t *size)
+HM_INTERNAL HM_NOINLINE hm_heap_status heap_free_remote(hm_heap *heap, heap_slab *s, void *block, size_t *size)
 {
     heap_class *cls = s->cls;
     unsigned a = cls->arena, idx, req;

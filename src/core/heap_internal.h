@@ -34,6 +34,17 @@
 #define HM_UNLIKELY(x) (x)
 #endif
 
+/* The functions heap.c, heap_slab.c and heap_arena.c share (below) keep, on i686, the
+   convention GCC gives a file's own static functions: the first three arguments in
+   registers. So the fast paths that call out to them compile as they did when all was
+   in heap.c, tail calls included (a stack argument more than the caller's own rules
+   one out). On x86_64 the arguments are in registers anyway. */
+#if defined(__GNUC__) && defined(__i386__)
+#define HM_INTERNAL __attribute__((regparm(3)))
+#else
+#define HM_INTERNAL
+#endif
+
 enum span_kind { SPAN_SLAB = 1, SPAN_REGION = 2 };
 
 /* What the map names: the first fields of both records. kind never changes. */
@@ -255,17 +266,17 @@ static inline void stand_down(hm_heap *heap, unsigned a)
 
 /* heap_slab.c */
 /* No lock held: a new slab for cls. False: no memory (nothing changed). */
-bool   heap_add_slab(hm_heap *heap, heap_class *cls, int level);
+HM_INTERNAL bool   heap_add_slab(hm_heap *heap, heap_class *cls, int level);
 /* No lock held: s gets the sources array a DebugAlloc block needs. False: no memory. */
-bool   heap_attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s);
+HM_INTERNAL bool   heap_attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s);
 /* Under the class lock: an empty slab leaves the class and the map (its base 0). */
-void   heap_retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
+HM_INTERNAL void   heap_retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
 /* No lock held: a retired slab goes back to the provider (false: it refused; kept). */
-bool   heap_give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
+HM_INTERNAL bool   heap_give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
 /* By arena a's owner (or a stand-in), no lock held: its kept empty slabs go back. */
-size_t heap_trim_arena(hm_heap *heap, unsigned a);
+HM_INTERNAL size_t heap_trim_arena(hm_heap *heap, unsigned a);
 /* hm_heap_destroy: every slab and record; the slabs the provider refused to unmap. */
-size_t heap_slabs_destroy(hm_heap *heap);
+HM_INTERNAL size_t heap_slabs_destroy(hm_heap *heap);
 
 /* Under the class lock: the slab that just lost its last block stays (the class keeps
    HM_HEAP_KEEP_EMPTY empty slabs) or is taken out to be given back; returns it then. */
@@ -296,14 +307,14 @@ static inline size_t give_back_chain(hm_heap *heap, heap_class *cls, heap_slab *
 
 /* heap_arena.c */
 /* heap creation and destruction: the registry hm_heap_thread_exit walks. */
-void           heap_registry_add(hm_heap *heap);
-void           heap_registry_remove(hm_heap *heap);
+HM_INTERNAL void           heap_registry_add(hm_heap *heap);
+HM_INTERNAL void           heap_registry_remove(hm_heap *heap);
 /* Under the class lock: blocks other threads freed into cls rejoin their free lists. */
-void           heap_take_back_remote(hm_heap *heap, heap_class *cls, heap_slab **retired);
+HM_INTERNAL void           heap_take_back_remote(hm_heap *heap, heap_class *cls, heap_slab **retired);
 /* By arena a's owner, outside seq: what its flags ask (take back, trim, stop). */
-void           heap_owner_flags(hm_heap *heap, unsigned a);
+HM_INTERNAL void           heap_owner_flags(hm_heap *heap, unsigned a);
 /* Free of a block of an owned arena by a thread that is not its owner. */
-hm_heap_status heap_free_remote(hm_heap *heap, heap_slab *s, void *block, size_t *size);
+HM_INTERNAL hm_heap_status heap_free_remote(hm_heap *heap, heap_slab *s, void *block, size_t *size);
 
 /* heap_region.c */
 hm_heap_status heap_region_alloc(hm_heap *heap, size_t size, int level, const char *file, int line, void **block);

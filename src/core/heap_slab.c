@@ -55,7 +55,7 @@ static void publish_slab(hm_heap *heap, heap_class *cls, heap_slab *s, uintptr_t
 }
 
 /* A new slab for cls, with no lock held. False: no memory (nothing changed). */
-bool heap_add_slab(hm_heap *heap, heap_class *cls, int level)
+HM_INTERNAL bool heap_add_slab(hm_heap *heap, heap_class *cls, int level)
 {
     heap_slab *s;
     uint32_t i;
@@ -104,7 +104,7 @@ spare:
 }
 
 /* The sources array of a slab that is about to hold a DebugAlloc block. */
-bool heap_attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s)
+HM_INTERNAL bool heap_attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s)
 {
     size_t bytes = (size_t)cls->capacity * sizeof(heap_source);
     heap_source *sources = heap_book_alloc(heap, bytes);
@@ -124,7 +124,7 @@ bool heap_attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s)
 
 /* Under the class lock: an empty slab leaves the class and the map; its base becomes
    0, so that a Free that found the record just before is refused. */
-void heap_retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
+HM_INTERNAL void heap_retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
 {
     partial_remove(cls, s);
     all_remove(cls, s);
@@ -136,7 +136,7 @@ void heap_retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
 }
 
 /* A slab taken out (heap_retire_slab) goes back to the provider, its record to the spares. */
-HM_NOINLINE bool heap_give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
+HM_INTERNAL HM_NOINLINE bool heap_give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
 {
     uintptr_t base = s->mapped;
 
@@ -173,7 +173,7 @@ static heap_slab *take_out_empty(hm_heap *heap, heap_class *cls)
 }
 
 /* By arena a's owner (or whoever stands in for it), no lock held. */
-size_t heap_trim_arena(hm_heap *heap, unsigned a)
+HM_INTERNAL size_t heap_trim_arena(hm_heap *heap, unsigned a)
 {
     size_t bytes = 0;
     unsigned c;
@@ -216,7 +216,7 @@ static size_t destroy_slab_list(hm_heap *heap, heap_class *cls, heap_slab *s, bo
     return refused;
 }
 
-size_t heap_slabs_destroy(hm_heap *heap)
+HM_INTERNAL size_t heap_slabs_destroy(hm_heap *heap)
 {
     size_t refused = 0;
     unsigned i;
