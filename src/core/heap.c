@@ -1,5 +1,11 @@
 /*
- * The heap's small blocks: size classes on 64 KiB slabs (heap.h has the design).
+ * The heap's entry points and the paths they take most: creation and destruction,
+ * Alloc, Free, owns and trim of small blocks (heap.h has the design). The common Alloc
+ * and Free and the inline helpers they are made of stay in this one file so that they
+ * inline into each other; what they call out to for the rare cases lives in
+ * heap_slab.c (making, retiring, giving back and trimming slabs), heap_arena.c (an
+ * arena's ownership: blocks freed by other threads, standing in, thread exit) and
+ * heap_region.c (large blocks).
  *
  * A slab's record holds, per block, one 4-byte cell (heap_cell): a 16-bit link of the
  * free list and the 16-bit size requested plus one (0: free), all outside the slab.
@@ -24,12 +30,6 @@
  * owned by another allocates in the shared arena, under the class locks. Everything
  * an owner's lock-free part changes that others read is atomic (req, used, sources);
  * the lists and the slab records change only under the class lock.
- *
- * Records are never freed while the heap lives: a Free that found a record in the map
- * just before the slab was given back takes the class lock and finds it dead (its base
- * 0, so no pointer is a block start in it) or recycled at another base, and refuses
- * the pointer. Only an arena's owner (under the class lock) retires and recycles its
- * slabs, so its own lock-free Free never meets a recycled record.
  */
 #include "heap_internal.h"
 
@@ -50,39 +50,6 @@ void heap_book_free(hm_heap *heap, void *block, size_t bytes)
         return;
     atomic_fetch_sub_explicit(&heap->bookkeeping, bytes, memory_order_relaxed);
     hm_free(&heap->config.allocator, block);
-}
-
-static size_t slab_record_bytes(const heap_class *cls)
-{
-    return sizeof(heap_slab) + (size_t)cls->capacity * sizeof(heap_cell);
-}
-
-/* Every thread-safe heap, for hm_heap_thread_exit. The lock is taken alone, or before
-   class locks, never under one. */
-static hm_spin  registry_lock;
-static hm_heap *registry;
-
-static void registry_add(hm_heap *heap)
-{
-    hm_spin_acquire(&registry_lock);
-    heap->registry_prev = NULL;
-    heap->registry_next = registry;
-    if (registry)
-        registry->registry_prev = heap;
-    registry = heap;
-    hm_spin_release(&registry_lock);
-}
-
-static void registry_remove(hm_heap *heap)
-{
-    hm_spin_acquire(&registry_lock);
-    if (heap->registry_prev)
-        heap->registry_prev->registry_next = heap->registry_next;
-    else
-        registry = heap->registry_next;
-    if (heap->registry_next)
-        heap->registry_next->registry_prev = heap->registry_prev;
-    hm_spin_release(&registry_lock);
 }
 
 #define HEAP_ALIGN 128 /* the class slots' size: each slot's hot fields in one line */
@@ -122,146 +89,8 @@ hm_heap *hm_heap_create(const hm_heap_config *config)
     atomic_init(&heap->lost, 0);
     hm_map_init(&heap->map, &config->allocator);
     if (config->threadsafe)
-        registry_add(heap);
+        heap_registry_add(heap);
     return heap;
-}
-
-static void partial_push(heap_class *cls, heap_slab *s)
-{
-    s->part_prev = NULL;
-    s->part_next = cls->partial;
-    if (cls->partial)
-        cls->partial->part_prev = s;
-    cls->partial = s;
-    s->in_partial = 1;
-}
-
-static void partial_remove(heap_class *cls, heap_slab *s)
-{
-    if (s->part_prev)
-        s->part_prev->part_next = s->part_next;
-    else
-        cls->partial = s->part_next;
-    if (s->part_next)
-        s->part_next->part_prev = s->part_prev;
-    s->in_partial = 0;
-}
-
-static void all_insert(heap_class *cls, heap_slab *s)
-{
-    s->all_prev = NULL;
-    s->all_next = cls->all;
-    if (cls->all)
-        cls->all->all_prev = s;
-    cls->all = s;
-}
-
-static void all_remove(heap_class *cls, heap_slab *s)
-{
-    if (s->all_prev)
-        s->all_prev->all_next = s->all_next;
-    else
-        cls->all = s->all_next;
-    if (s->all_next)
-        s->all_next->all_prev = s->all_prev;
-}
-
-/* Under the class lock: a mapped, prepared slab with every block free becomes live
-   and findable (its free list as the caller left it). */
-static void publish_slab(hm_heap *heap, heap_class *cls, heap_slab *s, uintptr_t base)
-{
-    s->head.base = base;
-    s->head.live = 1;
-    all_insert(cls, s);
-    partial_push(cls, s);
-    cls->empty++;
-    cls->slabs++;
-    hm_map_set(&heap->map, base, s);
-}
-
-/* A new slab for cls, with no lock held. False: no memory (nothing changed). */
-static bool add_slab(hm_heap *heap, heap_class *cls, int level)
-{
-    heap_slab *s;
-    uint32_t i;
-    void *base;
-
-    heap_lock(heap, &cls->lock);
-    if ((s = cls->spare))
-        cls->spare = s->all_next;
-    heap_unlock(heap, &cls->lock);
-    if (!s) {
-        if (!(s = heap_book_alloc(heap, slab_record_bytes(cls))))
-            return false;
-        memset(s, 0, sizeof(*s));
-        s->head.kind = SPAN_SLAB;
-        s->cls = cls;
-        memset(s->cell, 0, cls->capacity * sizeof(heap_cell));
-    }
-    /* Every block of a spare is free (its req all 0); only the links need resetting.
-       A stale Free reads them only after it found the record live under the lock. */
-    for (i = 0; i < cls->capacity; i++)
-        s->cell[i].next = (uint16_t)(i + 1 < cls->capacity ? i + 1 : NO_BLOCK);
-    s->free_head = 0;
-    atomic_store_explicit(&s->used, 0, memory_order_relaxed);
-    s->remote_head = NO_BLOCK;
-    s->remote_count = 0;
-
-    if (!(base = heap->config.provider.map(heap->config.provider.context, HM_HEAP_SLAB_SIZE, level)))
-        goto spare;
-    if (!hm_map_prepare(&heap->map, (uintptr_t)base)) {
-        if (!heap->config.provider.unmap(heap->config.provider.context, base, HM_HEAP_SLAB_SIZE))
-            atomic_fetch_add_explicit(&heap->lost, HM_HEAP_SLAB_SIZE, memory_order_relaxed);
-        goto spare;
-    }
-    atomic_fetch_add_explicit(&heap->committed, HM_HEAP_SLAB_SIZE, memory_order_relaxed);
-    heap_lock(heap, &cls->lock);
-    publish_slab(heap, cls, s, (uintptr_t)base);
-    heap_unlock(heap, &cls->lock);
-    return true;
-
-spare:
-    heap_lock(heap, &cls->lock);
-    s->all_next = cls->spare;
-    cls->spare = s;
-    heap_unlock(heap, &cls->lock);
-    return false;
-}
-
-/* The sources array of a slab that is about to hold a DebugAlloc block. */
-static bool attach_sources(hm_heap *heap, heap_class *cls, heap_slab *s)
-{
-    size_t bytes = (size_t)cls->capacity * sizeof(heap_source);
-    heap_source *sources = heap_book_alloc(heap, bytes);
-
-    if (!sources)
-        return false;
-    memset(sources, 0, bytes);
-    heap_lock(heap, &cls->lock);
-    if (!s->sources) {
-        s->sources = sources;
-        sources = NULL;
-    }
-    heap_unlock(heap, &cls->lock);
-    heap_book_free(heap, sources, bytes);
-    return true;
-}
-
-#define RELAXED memory_order_relaxed
-
-static inline unsigned used_of(const heap_slab *s)
-{
-    return atomic_load_explicit(&((heap_slab *)s)->used, RELAXED);
-}
-
-static inline void set_used(heap_slab *s, unsigned used)
-{
-    atomic_store_explicit(&s->used, (uint16_t)used, RELAXED);
-}
-
-static inline unsigned req_of(const heap_cell *cell)
-{
-    return atomic_load_explicit(&((heap_cell *)cell)->req, RELAXED);
 }
 
 static HM_NOINLINE void slab_filled(heap_class *cls, heap_slab *s)
@@ -292,130 +121,6 @@ static inline void *pop_block(heap_class *cls, heap_slab *s, size_t size, const 
     return (void *)(s->head.base + (uintptr_t)idx * cls->size);
 }
 
-/* Under the class lock: the slab that just lost its last block stays (the class keeps
-   HM_HEAP_KEEP_EMPTY empty slabs) or is taken out to be given back; returns it then. */
-static heap_slab *emptied(hm_heap *heap, heap_class *cls, heap_slab *s);
-static void retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
-
-/* Under the class lock, by the arena's owner (or for the shared arena): the blocks
-   other threads freed into cls's slabs join the slabs' free lists. Slabs that empty
-   and are not kept are chained on *retired (through all_next) to be given back. */
-static void take_back_remote(hm_heap *heap, heap_class *cls, heap_slab **retired)
-{
-    heap_slab *s, *next;
-
-    atomic_store_explicit(&cls->remote, 0, RELAXED);
-    for (s = cls->all; s; s = next) {
-        unsigned used, count, idx;
-
-        next = s->all_next;
-        if (!(count = s->remote_count))
-            continue;
-        for (idx = s->remote_head; idx != NO_BLOCK;) {
-            unsigned after = s->cell[idx].next;
-
-            s->cell[idx].next = s->free_head;
-            s->free_head = (uint16_t)idx;
-            idx = after;
-        }
-        s->remote_head = NO_BLOCK;
-        s->remote_count = 0;
-        used = used_of(s);
-        set_used(s, used - count);
-        if (used == cls->capacity)
-            partial_push(cls, s);
-        if (used == count && (s = emptied(heap, cls, s))) {
-            s->all_next = *retired;
-            *retired = s;
-        }
-    }
-}
-
-static HM_NOINLINE bool give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s);
-
-static size_t give_back_chain(hm_heap *heap, heap_class *cls, heap_slab *s)
-{
-    size_t bytes = 0;
-
-    while (s) {
-        heap_slab *next = s->all_next;
-
-        if (give_back_slab(heap, cls, s))
-            bytes += HM_HEAP_SLAB_SIZE;
-        s = next;
-    }
-    return bytes;
-}
-
-/* By arena a's owner, no lock held: the blocks others freed into it, every class. */
-static void take_back_arena(hm_heap *heap, unsigned a)
-{
-    unsigned c;
-
-    for (c = 0; c < HM_HEAP_CLASSES; c++) {
-        heap_class *cls = &heap->classes[a * HM_HEAP_CLASSES + c].c;
-        heap_slab *retired = NULL;
-
-        if (!atomic_load_explicit(&cls->remote, RELAXED))
-            continue;
-        hm_spin_acquire(&cls->lock);
-        take_back_remote(heap, cls, &retired);
-        hm_spin_release(&cls->lock);
-        give_back_chain(heap, cls, retired);
-    }
-}
-
-/* Under cls's lock, by its arena: every empty slab of cls is taken out to be given back. */
-static heap_slab *take_out_empty(hm_heap *heap, heap_class *cls)
-{
-    heap_slab *s, *next, *retired = NULL;
-
-    for (s = cls->all; s; s = next) {
-        next = s->all_next;
-        if (used_of(s))
-            continue;
-        retire_slab(heap, cls, s);
-        cls->empty--;
-        s->all_next = retired;
-        retired = s;
-    }
-    return retired;
-}
-
-/* By arena a's owner (or whoever stands in for it), no lock held. */
-static size_t trim_arena(hm_heap *heap, unsigned a)
-{
-    size_t bytes = 0;
-    unsigned c;
-
-    for (c = 0; c < HM_HEAP_CLASSES; c++) {
-        heap_class *cls = &heap->classes[a * HM_HEAP_CLASSES + c].c;
-        heap_slab *retired = NULL, *more;
-
-        heap_lock(heap, &cls->lock);
-        take_back_remote(heap, cls, &retired);
-        if (cls->empty) {
-            more = take_out_empty(heap, cls);
-            while (more) {
-                heap_slab *next = more->all_next;
-                more->all_next = retired;
-                retired = more;
-                more = next;
-            }
-        }
-        heap_unlock(heap, &cls->lock);
-        bytes += give_back_chain(heap, cls, retired);
-    }
-    return bytes;
-}
-
-/* --- owning an arena --- */
-
-static inline heap_arena_slot *arena_of(hm_heap *heap, unsigned number)
-{
-    return &heap->arenas[number & (HM_HEAP_ARENAS - 1)];
-}
-
 /* The calling thread (number) owns its arena now, or could not: another thread owns
    it, or the thread-exit hook could not be set. */
 static bool claim_arena(hm_heap *heap, unsigned number)
@@ -441,76 +146,6 @@ static inline void seq_end(heap_arena_slot *ar, uint32_t seq)
     atomic_store_explicit(&ar->a.seq, seq + 2, memory_order_release);
 }
 
-/* By arena a's owner, outside seq: what the flags ask. */
-static HM_NOINLINE void owner_flags(hm_heap *heap, unsigned a)
-{
-    heap_arena_slot *ar = &heap->arenas[a];
-    uint32_t flags = atomic_load_explicit(&ar->a.flags, memory_order_acquire);
-
-    if (flags & ARENA_REMOTE) {
-        atomic_fetch_and_explicit(&ar->a.flags, ~ARENA_REMOTE, memory_order_acq_rel);
-        take_back_arena(heap, a);
-    }
-    if (flags & ARENA_TRIM) {
-        atomic_fetch_and_explicit(&ar->a.flags, ~ARENA_TRIM, memory_order_acq_rel);
-        trim_arena(heap, a);
-    }
-    while (atomic_load_explicit(&ar->a.flags, memory_order_acquire) & ARENA_STOP)
-        hm_spin_yield();
-}
-
-/* Lets another thread stand in for arena a's missing owner (a trim, blocks freed into
-   it) when nobody owns it: claimed and handed back around fn. */
-static bool stand_in(hm_heap *heap, unsigned a, unsigned number)
-{
-    uint32_t none = 0;
-
-    return atomic_compare_exchange_strong_explicit(&heap->arenas[a].a.owner, &none, number + 1,
-                                                   memory_order_acquire, RELAXED);
-}
-
-static void stand_down(hm_heap *heap, unsigned a)
-{
-    atomic_store_explicit(&heap->arenas[a].a.owner, 0, memory_order_release);
-}
-
-/* Arena a has no owner (or is about to have none): blocks other threads freed into it
-   are taken back by this thread standing in, as long as some are flagged. The flag's
-   setter (free_remote: fetch_or, then a look at the owner) and the owner that leaves
-   (exchange, then a look at the flag) are sequentially consistent, so one of the two
-   always sees the other: no block is left on a remote list of an arena nobody owns. */
-static void take_back_unowned(hm_heap *heap, unsigned a, unsigned number)
-{
-    heap_arena_slot *ar = &heap->arenas[a];
-
-    while ((atomic_load_explicit(&ar->a.flags, memory_order_seq_cst) & ARENA_REMOTE) &&
-           !atomic_load_explicit(&ar->a.owner, memory_order_seq_cst) && stand_in(heap, a, number)) {
-        atomic_fetch_and_explicit(&ar->a.flags, ~ARENA_REMOTE, memory_order_acq_rel);
-        take_back_arena(heap, a);
-        atomic_exchange_explicit(&ar->a.owner, 0, memory_order_seq_cst);
-    }
-}
-
-void hm_heap_thread_exit(void)
-{
-    unsigned number = hm_thread_number();
-    hm_heap *heap;
-
-    hm_spin_acquire(&registry_lock);
-    for (heap = registry; heap; heap = heap->registry_next) {
-        heap_arena_slot *ar = arena_of(heap, number);
-
-        if (atomic_load_explicit(&ar->a.owner, RELAXED) != number + 1)
-            continue;
-        atomic_fetch_and_explicit(&ar->a.flags, ~(ARENA_REMOTE | ARENA_TRIM), memory_order_acq_rel);
-        take_back_arena(heap, number & (HM_HEAP_ARENAS - 1));
-        atomic_exchange_explicit(&ar->a.owner, 0, memory_order_seq_cst);
-        /* What was freed into it while it was being handed on. */
-        take_back_unowned(heap, number & (HM_HEAP_ARENAS - 1), number);
-    }
-    hm_spin_release(&registry_lock);
-}
-
 /* --- Alloc --- */
 
 /* Under the class lock (when thread-safe): no slab with a free block (or none with room
@@ -523,13 +158,13 @@ static HM_NOINLINE hm_heap_status alloc_small_slow(hm_heap *heap, heap_class *cl
     for (;;) {
         if (!(s = cls->partial)) {
             heap_unlock(heap, &cls->lock);
-            if (!add_slab(heap, cls, level)) {
+            if (!heap_add_slab(heap, cls, level)) {
                 *block = NULL;
                 return HM_HEAP_NO_MEMORY;
             }
         } else if (file && !s->sources) {
             heap_unlock(heap, &cls->lock);
-            if (!attach_sources(heap, cls, s)) {
+            if (!heap_attach_sources(heap, cls, s)) {
                 *block = NULL;
                 return HM_HEAP_NO_MEMORY;
             }
@@ -583,7 +218,7 @@ static HM_NOINLINE hm_heap_status alloc_small_any(hm_heap *heap, size_t size, in
         seq_begin(ar, seq);
         if (HM_UNLIKELY(atomic_load_explicit(&ar->a.flags, RELAXED))) {
             seq_end(ar, seq);
-            owner_flags(heap, a);
+            heap_owner_flags(heap, a);
             continue;
         }
         s = cls->partial;
@@ -601,7 +236,7 @@ static HM_NOINLINE hm_heap_status alloc_small_any(hm_heap *heap, size_t size, in
         hm_heap_status status;
 
         hm_spin_acquire(&cls->lock);
-        take_back_remote(heap, cls, &retired);
+        heap_take_back_remote(heap, cls, &retired);
         status = alloc_locked(heap, cls, size, level, file, line, block);
         give_back_chain(heap, cls, retired);
         return status;
@@ -655,71 +290,12 @@ hm_heap_status hm_heap_alloc(hm_heap *heap, size_t size, int level, const char *
 
 /* --- Free --- */
 
-/* Under the class lock: an empty slab leaves the class and the map; its base becomes
-   0, so that a Free that found the record just before is refused. */
-static void retire_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
-{
-    partial_remove(cls, s);
-    all_remove(cls, s);
-    hm_map_set(&heap->map, s->head.base, NULL);
-    s->mapped = s->head.base;
-    s->head.base = 0;
-    s->head.live = 0;
-    cls->slabs--;
-}
-
-/* The block's index in s, or NO_BLOCK if p is not the start of a block (allocated or
-   not). A record that is not a live slab has base 0, and no pointer the map names lies
-   within a slab's size of 0 (nothing maps the first granule). */
-static inline unsigned block_index(const heap_class *cls, const heap_slab *s, const void *p)
-{
-    uintptr_t offset = (uintptr_t)p - s->head.base;
-    unsigned idx;
-
-    if (offset >= HM_HEAP_SLAB_SIZE)
-        return NO_BLOCK;
-    idx = (unsigned)(((uint32_t)offset * (uint64_t)cls->magic) >> 32);
-    if (idx * cls->size != (uint32_t)offset || idx >= cls->capacity)
-        return NO_BLOCK;
-    return idx;
-}
-
 /* Under the class lock: the block's index in s, or NO_BLOCK if p is not a live block. */
 static inline unsigned live_index(const heap_class *cls, const heap_slab *s, const void *p)
 {
     unsigned idx = block_index(cls, s, p);
 
     return idx != NO_BLOCK && req_of(&s->cell[idx]) ? idx : NO_BLOCK;
-}
-
-/* A slab taken out (retire_slab) goes back to the provider, its record to the spares. */
-static HM_NOINLINE bool give_back_slab(hm_heap *heap, heap_class *cls, heap_slab *s)
-{
-    uintptr_t base = s->mapped;
-
-    if (heap->config.provider.unmap(heap->config.provider.context, (void *)base, HM_HEAP_SLAB_SIZE)) {
-        atomic_fetch_sub_explicit(&heap->committed, HM_HEAP_SLAB_SIZE, memory_order_relaxed);
-        heap_lock(heap, &cls->lock);
-        s->all_next = cls->spare;
-        cls->spare = s;
-        heap_unlock(heap, &cls->lock);
-        return true;
-    }
-    /* The OS kept it: it stays, empty and ready for the next block. */
-    heap_lock(heap, &cls->lock);
-    publish_slab(heap, cls, s, base);
-    heap_unlock(heap, &cls->lock);
-    return false;
-}
-
-static heap_slab *emptied(hm_heap *heap, heap_class *cls, heap_slab *s)
-{
-    if (cls->empty < HM_HEAP_KEEP_EMPTY) {
-        cls->empty++;
-        return NULL;
-    }
-    retire_slab(heap, cls, s);
-    return s;
 }
 
 static HM_NOINLINE void slab_unfilled(heap_class *cls, heap_slab *s)
@@ -735,7 +311,7 @@ static HM_NOINLINE hm_heap_status free_emptied(hm_heap *heap, heap_class *cls, h
 
     heap_unlock(heap, &cls->lock);
     if (retire)
-        give_back_slab(heap, cls, retire);
+        heap_give_back_slab(heap, cls, retire);
     return HM_HEAP_OK;
 }
 
@@ -776,35 +352,6 @@ static hm_heap_status free_locked(hm_heap *heap, heap_slab *s, void *block, size
     return HM_HEAP_OK;
 }
 
-/* A block of an owned arena, freed by a thread that is not its owner: under the class
-   lock, the block's req is exchanged (the owner may be freeing it at this moment too:
-   one of the two gets it) and the block goes on its slab's remote list for the owner
-   to take back; the bytes come off the arena's remote counter. An arena nobody owns
-   gets its blocks taken back at once by this thread standing in. */
-static HM_NOINLINE hm_heap_status free_remote(hm_heap *heap, heap_slab *s, void *block, size_t *size)
-{
-    heap_class *cls = s->cls;
-    unsigned a = cls->arena, idx, req;
-
-    hm_spin_acquire(&cls->lock);
-    if ((idx = block_index(cls, s, block)) == NO_BLOCK ||
-        !(req = atomic_exchange_explicit(&s->cell[idx].req, 0, memory_order_acq_rel))) {
-        hm_spin_release(&cls->lock);
-        return HM_HEAP_NOT_A_BLOCK;
-    }
-    if (size)
-        *size = (size_t)req - 1;
-    s->cell[idx].next = s->remote_head;
-    s->remote_head = (uint16_t)idx;
-    s->remote_count++;
-    atomic_store_explicit(&cls->remote, 1, RELAXED);
-    atomic_fetch_add_explicit(&heap->counters[REMOTE_COUNTER(a)].bytes, (uint64_t)1 - req, RELAXED);
-    hm_spin_release(&cls->lock);
-    atomic_fetch_or_explicit(&heap->arenas[a].a.flags, ARENA_REMOTE, memory_order_seq_cst);
-    take_back_unowned(heap, a, hm_thread_number());
-    return HM_HEAP_OK;
-}
-
 /* The owner's slab just emptied: under the lock, keep it or give it back. */
 static HM_NOINLINE hm_heap_status free_owner_emptied(hm_heap *heap, heap_class *cls, heap_slab *s)
 {
@@ -833,7 +380,7 @@ hm_heap_status hm_heap_free(hm_heap *heap, void *block, size_t *size)
     ar = &heap->arenas[cls->arena];
     if (HM_UNLIKELY(cls->arena != (number & (HM_HEAP_ARENAS - 1)) ||
                     atomic_load_explicit(&ar->a.owner, RELAXED) != number + 1))
-        return free_remote(heap, s, block, size);
+        return heap_free_remote(heap, s, block, size);
     /* The owner: no lock, one exchange. */
     for (;;) {
         seq = atomic_load_explicit(&ar->a.seq, RELAXED);
@@ -841,7 +388,7 @@ hm_heap_status hm_heap_free(hm_heap *heap, void *block, size_t *size)
         if (HM_LIKELY(!atomic_load_explicit(&ar->a.flags, RELAXED)))
             break;
         seq_end(ar, seq);
-        owner_flags(heap, cls->arena);
+        heap_owner_flags(heap, cls->arena);
     }
     if (HM_UNLIKELY((idx = block_index(cls, s, block)) == NO_BLOCK ||
                     !(req = atomic_exchange_explicit(&s->cell[idx].req, 0, memory_order_acq_rel)))) {
@@ -883,55 +430,32 @@ size_t hm_heap_trim(hm_heap *heap)
     unsigned a, number;
 
     if (!heap->config.threadsafe)
-        return trim_arena(heap, 0);
+        return heap_trim_arena(heap, 0);
     number = hm_thread_number();
     for (a = 0; a < HM_HEAP_ARENAS; a++) {
         uint32_t owner = atomic_load_explicit(&heap->arenas[a].a.owner, RELAXED);
 
         if (owner == number + 1 && a == (number & (HM_HEAP_ARENAS - 1))) {
-            bytes += trim_arena(heap, a);
+            bytes += heap_trim_arena(heap, a);
         } else if (!owner && stand_in(heap, a, number)) {
-            bytes += trim_arena(heap, a);
+            bytes += heap_trim_arena(heap, a);
             stand_down(heap, a);
         } else {
             atomic_fetch_or_explicit(&heap->arenas[a].a.flags, ARENA_TRIM, memory_order_acq_rel);
         }
     }
-    bytes += trim_arena(heap, HM_HEAP_SHARED);
+    bytes += heap_trim_arena(heap, HM_HEAP_SHARED);
     return bytes;
-}
-
-static size_t destroy_slab_list(hm_heap *heap, heap_class *cls, heap_slab *s, bool live)
-{
-    size_t refused = 0;
-
-    while (s) {
-        heap_slab *next = s->all_next;
-
-        if (live && !heap->config.provider.unmap(heap->config.provider.context, (void *)s->head.base,
-                                                  HM_HEAP_SLAB_SIZE))
-            refused++;
-        heap_book_free(heap, s->sources, (size_t)cls->capacity * sizeof(heap_source));
-        heap_book_free(heap, s, slab_record_bytes(cls));
-        s = next;
-    }
-    return refused;
 }
 
 size_t hm_heap_destroy(hm_heap *heap)
 {
     hm_allocator allocator = heap->config.allocator;
     size_t refused = 0;
-    unsigned i;
 
     if (heap->config.threadsafe)
-        registry_remove(heap);
-    for (i = 0; i < HM_HEAP_SETS; i++) {
-        heap_class *cls = &heap->classes[i].c;
-
-        refused += destroy_slab_list(heap, cls, cls->all, true);
-        refused += destroy_slab_list(heap, cls, cls->spare, false);
-    }
+        heap_registry_remove(heap);
+    refused += heap_slabs_destroy(heap);
     refused += heap_regions_destroy(heap);
     hm_map_destroy(&heap->map);
     hm_free(&allocator, heap->allocation);

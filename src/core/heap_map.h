@@ -1,7 +1,7 @@
 /*
  * The heap's own map from 64 KiB granules to the record of the slab or region that
- * starts there (heap.c), so that Free can tell its blocks from any other pointer
- * without touching the memory.
+ * starts there (heap_slab.c, heap_region.c), so that Free can tell its blocks from any
+ * other pointer without touching the memory.
  *
  * A three-level radix table over the granule number: lookups take no lock and never
  * walk a list (three dependent loads); writers (a new slab or region, a slab given

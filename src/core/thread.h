@@ -14,7 +14,8 @@
    HM_HEAP_ARENAS of them never share one. On Windows the thread id, read straight
    from the TEB (Windows and Wine hand out ids in steps of 4, mostly consecutive);
    elsewhere a number each thread draws once from a counter (thread_posix.c). Unique among the
-   threads alive at once: a heap's arena is owned by a number (heap.c). */
+   threads alive at once: a heap's arena is owned by a number (heap.c claims it,
+   heap_arena.c hands it on). */
 #if defined(_WIN32) && (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 static inline unsigned hm_thread_number(void)
 {
