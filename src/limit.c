@@ -98,8 +98,9 @@ void hm_limit_escalate(struct memory_manager *manager, EMemoryCriticalLevel leve
 /* GetMemoryLoad's answer under a limit is committed / load_unit, capped at 100. The
    CLR's GC asks for it often, and a 64-bit division costs more than the OS's own answer
    (Wine answers from a cache in a few nanoseconds; on 32-bit it is a library call):
-   both operands are shifted below 2^32, one 32x32 multiplication by a reciprocal lands
-   within one of the quotient, and two compares make it exact. */
+   both operands are shifted below 2^32, one 32x32 multiplication by a reciprocal (of
+   the unit plus one, so it never overshoots by more than a step) lands within two of
+   the quotient, and the two compare loops make it exact. */
 void hm_limit_init_load(struct memory_manager *manager)
 {
     uint64_t limit = manager->settings.commit_limit;
