@@ -12,24 +12,14 @@
 
 #include "os.h"
 
-void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell)
+void hm_limit_pressure_moved(struct memory_manager *manager)
 {
-    /* Only a retry without a commit limit waits on the epoch, and only one that is
-       waiting needs it moved: one that registers after this load takes its snapshot of
-       the epoch after this fall, which is all it would have seen anyway. */
-    if (fell && atomic_load_explicit(&manager->epoch_waiters, memory_order_seq_cst))
-        atomic_fetch_add_explicit(&manager->freed_epoch, 1, memory_order_seq_cst);
-    if (manager->settings.commit_limit) {
-        BOOL changed = FALSE;
-
-        /* After a change the books are read again: a thread that changed them while
-           this one decided sees the new state, or this one sees its books (pressure.h),
-           so the last state decided is the one the last books call for. */
-        while (hm_pressure_update(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)) != HM_AVAILABLE_NONE)
-            changed = TRUE;
-        if (changed)
-            hm_notifier_post(&manager->notifier, hm_pressure_decision(&manager->pressure));
-    }
+    /* After a change the books are read again: a thread that changed them while this
+       one decided sees the new state, or this one sees its books (pressure.h), so the
+       last state decided is the one the last books call for. */
+    while (hm_pressure_update(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)) != HM_AVAILABLE_NONE)
+        ;
+    hm_notifier_post(&manager->notifier, hm_pressure_decision(&manager->pressure));
 }
 
 BOOL hm_limit_wait_for_memory(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes)

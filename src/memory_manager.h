@@ -172,9 +172,23 @@ static inline uint64_t hm_limit_ceiling(const struct memory_manager *manager, EM
     ceiling = limit + manager->settings.headroom[level];
     return ceiling < limit ? UINT64_MAX : ceiling;
 }
+/* Out of line: the notification state moved (limit.c). */
+void hm_limit_pressure_moved(struct memory_manager *manager);
 /* After every change of the commit charge: wakes waiting retries when it fell, and
-   under a limit moves the notification state. */
-void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell);
+   under a limit moves the notification state. Inline, as the ledger's hot path is
+   (core/ledger_inline.h says why): when no retry waits and no mark is crossed, a few
+   loads and compares in the caller. */
+static inline void hm_limit_commit_changed(struct memory_manager *manager, BOOL fell)
+{
+    /* Only a retry without a commit limit waits on the epoch, and only one that is
+       waiting needs it moved: one that registers after this load takes its snapshot of
+       the epoch after this fall, which is all it would have seen anyway. */
+    if (fell && atomic_load_explicit(&manager->epoch_waiters, memory_order_seq_cst))
+        atomic_fetch_add_explicit(&manager->freed_epoch, 1, memory_order_seq_cst);
+    if (manager->settings.commit_limit &&
+        hm_pressure_update(&manager->pressure, hm_ledger_committed_bytes(manager->ledger)) != HM_AVAILABLE_NONE)
+        hm_limit_pressure_moved(manager);
+}
 /* An attempt at an eAppDomainCritical or eProcessCritical request found no memory:
    raises low memory and waits (bounded by retryTimeoutMs) until the request would fit
    under the limit, or, without one, until some memory comes back. TRUE when one more

@@ -132,22 +132,7 @@ static void radix_unlink(hm_ledger *ledger, const hm_region *region, uintptr_t b
     }
 }
 
-/* --- commit charge --- */
-
-bool hm_ledger_charge(hm_ledger *ledger, uint64_t bytes, uint64_t ceiling)
-{
-    return hm_budget_charge(&ledger->committed, bytes, ceiling);
-}
-
-void hm_ledger_uncharge(hm_ledger *ledger, uint64_t bytes)
-{
-    hm_budget_uncharge(&ledger->committed, bytes);
-}
-
-uint64_t hm_ledger_committed_bytes(const hm_ledger *ledger)
-{
-    return hm_budget_used(&ledger->committed);
-}
+/* --- totals (the commit charge itself is inline: ledger_inline.h) --- */
 
 uint64_t hm_ledger_peak_committed_bytes(const hm_ledger *ledger)
 {
@@ -323,32 +308,16 @@ bool hm_ledger_publish_region(hm_ledger *ledger, hm_region *region, uintptr_t ba
     return true;
 }
 
-/* Under region's lock: whether it is the live region that holds addr. */
-static bool region_holds(const hm_region *region, uintptr_t addr)
+hm_region *hm_ledger_find_and_lock(hm_ledger *ledger, uintptr_t addr, hm_region *tried)
 {
-    return region_is_live(region) && addr >= region->base && addr < region_end(region);
-}
+    hm_region *region = radix_get(ledger, addr);
 
-hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr)
-{
-    hm_region *hint = atomic_load_explicit(&ledger->last_found, memory_order_relaxed), *region;
-
-    /* Regions never overlap, so a live hint that holds addr is the answer. The hint is
-       only tried, never waited for: another thread may hold its lock across an OS call
-       for an address of no concern to this one. */
-    if (hint && hm_spin_byte_try_acquire(&hint->lock)) {
-        if (region_holds(hint, addr))
-            return hint;
-        hm_spin_byte_release(&hint->lock);
-    }
-
-    region = radix_get(ledger, addr);
     while (region) {
         hm_region *again;
 
         hm_spin_byte_acquire(&region->lock);
         if (region_holds(region, addr)) {
-            if (region != hint)
+            if (region != tried)
                 atomic_store_explicit(&ledger->last_found, region, memory_order_relaxed);
             return region;
         }
@@ -363,14 +332,6 @@ hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr)
     }
     return NULL;
 }
-
-void hm_ledger_unlock_region(hm_region *region)
-{
-    hm_spin_byte_release(&region->lock);
-}
-
-uintptr_t hm_region_base(const hm_region *region) { return region->base; }
-uintptr_t hm_region_end(const hm_region *region)  { return region_end(region); }
 
 /* A walk of the bitmap for a big region: only snapshots and releases ask. */
 size_t hm_region_committed_pages(const hm_region *region)

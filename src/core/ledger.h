@@ -14,6 +14,9 @@
  * Commit charging is separate from page marking so that the caller can charge before
  * it asks the OS (a refused request touches nothing) and give the charge back if the
  * OS says no.
+ *
+ * The calls every commit and decommit makes are declared static inline here and
+ * defined in ledger_inline.h, included at the end: see there why.
  */
 #ifndef HOSTMEM_LEDGER_H
 #define HOSTMEM_LEDGER_H
@@ -34,9 +37,9 @@ void hm_ledger_destroy(hm_ledger *ledger, void (*release_fn)(void *context, uint
 
 /* --- commit charge (bytes) --- */
 /* Adds bytes unless the total would pass ceiling; false (nothing added) if it would. */
-bool     hm_ledger_charge(hm_ledger *ledger, uint64_t bytes, uint64_t ceiling);
-void     hm_ledger_uncharge(hm_ledger *ledger, uint64_t bytes);
-uint64_t hm_ledger_committed_bytes(const hm_ledger *ledger);
+static inline bool     hm_ledger_charge(hm_ledger *ledger, uint64_t bytes, uint64_t ceiling);
+static inline void     hm_ledger_uncharge(hm_ledger *ledger, uint64_t bytes);
+static inline uint64_t hm_ledger_committed_bytes(const hm_ledger *ledger);
 uint64_t hm_ledger_peak_committed_bytes(const hm_ledger *ledger);
 uint64_t hm_ledger_reserved_bytes(const hm_ledger *ledger);
 size_t   hm_ledger_region_count(const hm_ledger *ledger);
@@ -60,23 +63,23 @@ void hm_ledger_discard_region(hm_ledger *ledger, hm_region *region);
 
 /* --- existing reservations --- */
 /* The live region that contains addr, locked; NULL if no region of this ledger does. */
-hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr);
-void       hm_ledger_unlock_region(hm_region *region);
+static inline hm_region *hm_ledger_lock_region(hm_ledger *ledger, uintptr_t addr);
+static inline void       hm_ledger_unlock_region(hm_region *region);
 
 /* The following take a locked region. start/end are clamped to the region and
    rounded outwards to pages. */
-uintptr_t hm_region_base(const hm_region *region);
-uintptr_t hm_region_end(const hm_region *region);
+static inline uintptr_t hm_region_base(const hm_region *region);
+static inline uintptr_t hm_region_end(const hm_region *region);
 size_t    hm_region_committed_pages(const hm_region *region);
 /* Where the bits of the page at addr lie (addr inside the region): a caller that will
    mark them after an OS call asks before it, and prefetches them right after. */
-const void *hm_region_bits_at(const hm_region *region, uintptr_t addr);
+static inline const void *hm_region_bits_at(const hm_region *region, uintptr_t addr);
 /* Pages of [start, end) that are not committed yet. */
-size_t hm_region_count_uncommitted(const hm_region *region, uintptr_t start, uintptr_t end);
+static inline size_t hm_region_count_uncommitted(const hm_region *region, uintptr_t start, uintptr_t end);
 /* Marks [start, end) committed; returns how many pages were newly committed. */
-size_t hm_region_mark_committed(hm_region *region, uintptr_t start, uintptr_t end);
+static inline size_t hm_region_mark_committed(hm_region *region, uintptr_t start, uintptr_t end);
 /* Marks [start, end) decommitted; returns how many committed pages it cleared. */
-size_t hm_region_mark_decommitted(hm_region *region, uintptr_t start, uintptr_t end);
+static inline size_t hm_region_mark_decommitted(hm_region *region, uintptr_t start, uintptr_t end);
 /* The region was released by the OS: drops its reserved bytes, uncharges its
    committed pages, unlocks it and recycles the record. Returns the bytes uncharged. */
 uint64_t hm_ledger_retire_region(hm_ledger *ledger, hm_region *region);
@@ -95,5 +98,7 @@ typedef struct hm_region_info {
    own lock, so each one is exact and no region appears twice or overlaps another; a
    region released during the walk may or may not be listed. */
 size_t hm_ledger_snapshot(hm_ledger *ledger, hm_region_info *out, size_t capacity);
+
+#include "ledger_inline.h"
 
 #endif /* HOSTMEM_LEDGER_H */

@@ -11,12 +11,17 @@
 #ifndef HOSTMEM_LEDGER_INTERNAL_H
 #define HOSTMEM_LEDGER_INTERNAL_H
 
-#include "ledger.h"
-
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "allocator.h"
 #include "budget.h"
 #include "spin.h"
+
+typedef struct hm_ledger hm_ledger; /* as ledger.h declares them */
+typedef struct hm_region hm_region;
 
 /* Windows reserves address space in 64 KiB granules; a region never shares one. */
 #define GRANULE_SHIFT 16
@@ -105,9 +110,47 @@ static inline uintptr_t region_end(const hm_region *region)
     return region->base + ((uintptr_t)region->npages << region->page_shift);
 }
 
-/* Sets (or clears) pages [first, last) of a bitmap; returns how many changed, or with
-   count_only how many would, changing nothing. */
-size_t hm_ledger_bits_apply(uint64_t *bits, size_t first, size_t last, bool set, bool count_only);
-unsigned hm_ledger_popcount(uint64_t v);
+/* Page indexes [*first, *last) of [start, end) within the region, rounded outwards;
+   false when the range misses the region. */
+static inline bool region_page_span(const hm_region *region, uintptr_t start, uintptr_t end, size_t *first,
+                                    size_t *last)
+{
+    unsigned shift = region->page_shift;
+    uintptr_t region_last = region_end(region);
+    uintptr_t lo = start > region->base ? start : region->base;
+    uintptr_t hi = (end < start || end > region_last) ? region_last : end;
+
+    if (hi <= lo)
+        return false;
+    *first = (lo - region->base) >> shift;
+    *last  = (hi - region->base + ((uintptr_t)1 << shift) - 1) >> shift;
+    return true;
+}
+
+/* Inline rather than the library's call (GCC has no popcnt instruction to use for the
+   x86 baseline, so __builtin_popcountll is a call into libgcc). */
+static inline unsigned hm_ledger_popcount(uint64_t v)
+{
+    v = v - ((v >> 1) & 0x5555555555555555ULL);
+    v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (unsigned)((v * 0x0101010101010101ULL) >> 56);
+}
+
+/* Sets (or clears) pages [first, last) of a bitmap, first < last; returns how many
+   changed, or with count_only how many would, changing nothing. Any range:
+   ledger_pages.c; hm_ledger_bits_apply (ledger_inline.h) takes the one-word case
+   itself. */
+size_t hm_ledger_bits_apply_words(uint64_t *bits, size_t first, size_t last, bool set, bool count_only);
+
+/* The live region that holds addr, locked, found through the radix table: what
+   hm_ledger_lock_region does when `tried`, the last region found, is not it. */
+hm_region *hm_ledger_find_and_lock(hm_ledger *ledger, uintptr_t addr, hm_region *tried);
+
+/* Under region's lock: whether it is the live region that holds addr. */
+static inline bool region_holds(const hm_region *region, uintptr_t addr)
+{
+    return region_is_live(region) && addr >= region->base && addr < region_end(region);
+}
 
 #endif /* HOSTMEM_LEDGER_INTERNAL_H */

@@ -12,11 +12,6 @@ static const uint8_t default_action[HM_LEVEL_COUNT] = {
     HM_ACTION_ESCALATE,    /* eProcessCritical */
 };
 
-bool hm_level_is_valid(uint32_t level)
-{
-    return level < HM_LEVEL_COUNT;
-}
-
 bool hm_action_is_valid(uint32_t action)
 {
     return action <= HM_ACTION_ESCALATE;

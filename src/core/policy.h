@@ -22,7 +22,7 @@ typedef struct hm_policy {
     uint8_t action[HM_LEVEL_COUNT]; /* HM_ACTION_OUTOFMEMORY or HM_ACTION_ESCALATE */
 } hm_policy;
 
-bool hm_level_is_valid(uint32_t level);
+static inline bool hm_level_is_valid(uint32_t level) { return level < HM_LEVEL_COUNT; }
 bool hm_action_is_valid(uint32_t action);
 
 /* Task and domain: E_OUTOFMEMORY; process: E_FAIL. */

@@ -35,25 +35,9 @@ int hm_pressure_state(const hm_pressure *pressure)
     return HM_DECISION_STATE(hm_pressure_decision(pressure));
 }
 
-static int target_state(const hm_pressure *pressure, int state, uint64_t committed)
-{
-    if (committed >= pressure->high_mark)
-        return HM_AVAILABLE_LOW;
-    switch (state) {
-    case HM_AVAILABLE_LOW:
-        if (committed >= atomic_load_explicit(&((hm_pressure *)pressure)->low_exit, memory_order_relaxed))
-            return HM_AVAILABLE_LOW;
-        return committed < pressure->low_mark ? HM_AVAILABLE_HIGH : HM_AVAILABLE_NEUTRAL;
-    case HM_AVAILABLE_HIGH:
-        return committed >= pressure->low_mark + pressure->band ? HM_AVAILABLE_NEUTRAL : HM_AVAILABLE_HIGH;
-    default:
-        return committed < pressure->low_mark ? HM_AVAILABLE_HIGH : HM_AVAILABLE_NEUTRAL;
-    }
-}
-
 /* Moves the decision to the state the books (or a forced Low) call for, with the next
    sequence number; returns the new state or NONE. */
-static int decide(hm_pressure *pressure, uint64_t committed, int forced)
+int hm_pressure_decide(hm_pressure *pressure, uint64_t committed, int forced)
 {
     uint64_t decision, next;
     int state, target;
@@ -67,7 +51,7 @@ static int decide(hm_pressure *pressure, uint64_t committed, int forced)
     decision = atomic_load_explicit(&pressure->decision, memory_order_seq_cst);
     for (;;) {
         state = HM_DECISION_STATE(decision);
-        target = forced ? HM_AVAILABLE_LOW : target_state(pressure, state, committed);
+        target = forced ? HM_AVAILABLE_LOW : hm_pressure_target(pressure, state, committed);
         if (target == state)
             return HM_AVAILABLE_NONE;
         next = HM_DECISION(HM_DECISION_SEQUENCE(decision) + 1, target);
@@ -78,12 +62,7 @@ static int decide(hm_pressure *pressure, uint64_t committed, int forced)
     return target;
 }
 
-int hm_pressure_update(hm_pressure *pressure, uint64_t committed)
-{
-    return decide(pressure, committed, 0);
-}
-
 int hm_pressure_force_low(hm_pressure *pressure, uint64_t committed)
 {
-    return decide(pressure, committed, 1);
+    return hm_pressure_decide(pressure, committed, 1);
 }
