@@ -1,6 +1,8 @@
 /*
- * What ledger.c and ledger_pages.c share: the layout of the ledger and of its region
- * records. Not for anything outside the ledger; ledger.h is its interface.
+ * What ledger.c, ledger_pages.c and the inline hot path (ledger_inline.h) share: the
+ * layout of the ledger and of its region records. Every includer of ledger.h sees it,
+ * through ledger_inline.h; outside the ledger, nothing reads a field but through
+ * ledger.h's functions.
  *
  * A record is what every reservation costs, so it is kept to 32 bytes (24 on 32-bit):
  * its lock is one byte, the bitmap of a region of up to 64 pages lives in the record

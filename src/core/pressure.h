@@ -12,10 +12,11 @@
  *
  * hm_pressure_update runs on every commit and decommit: when no mark is crossed it
  * costs a load and a few compares, inline in the caller (an out-of-line call right
- * after an OS call costs its cold line of code: ledger_inline.h says why). Its caller reads the books again after a change and
- * calls it again until it answers NONE (hm_limit_commit_changed does). The books must
- * change and be read with sequentially consistent operations (budget.h's are), as the
- * decision is: the last state decided then matches the last books.
+ * after an OS call costs its cold line of code: ledger_inline.h says why). Its caller
+ * reads the books again after a change and calls it again until it answers NONE
+ * (hm_limit_commit_changed does). The books must change and be read with sequentially
+ * consistent operations (budget.h's are), as the decision is: the last state decided
+ * then matches the last books.
  */
 #ifndef HOSTMEM_PRESSURE_H
 #define HOSTMEM_PRESSURE_H
