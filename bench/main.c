@@ -69,10 +69,9 @@ _Noreturn void fatal(const char *format, ...)
     exit(1);
 }
 
-void check(HRESULT hr, const char *what)
+void check_failed(HRESULT hr, const char *what)
 {
-    if (hr != S_OK)
-        fatal("%s answered 0x%08lx (Win32 error %lu)", what, (unsigned long)hr, (unsigned long)GetLastError());
+    fatal("%s answered 0x%08lx (Win32 error %lu)", what, (unsigned long)hr, (unsigned long)GetLastError());
 }
 
 /* Under Wine the Linux root is drive Z:; the load says whether others had the CPU. */
