@@ -85,84 +85,51 @@ void hm_limit_escalate(struct memory_manager *manager, EMemoryCriticalLevel leve
     manager->settings.escalation_callback(manager->settings.escalation_context, &info);
 }
 
-/* GetMemoryLoad's answer under a limit is committed / load_unit, capped at 100. The
-   CLR's GC asks for it often, and a 64-bit division costs more than the OS's own answer
-   (Wine answers from a cache in a few nanoseconds; on 32-bit it is a library call):
-   both operands are shifted below 2^32, one 32x32 multiplication by a reciprocal (of
-   the unit plus one, so it never overshoots by more than a step) lands within two of
-   the quotient, and the two compare loops make it exact. */
-void hm_limit_init_load(struct memory_manager *manager)
+/* Out of line, as the hot rows are (memory_manager.h, HM_TRACE_OUT_OF_LINE). */
+static HM_TRACE_OUT_OF_LINE void trace_load(struct memory_manager *manager, HRESULT hr)
 {
-    uint64_t limit = manager->settings.commit_limit;
-    uint32_t shift = 0;
-
-    manager->load_unit = limit / 100 ? limit / 100 : 1;
-    while (shift < 32 && (limit >> shift) > 0xFFFFFFFFu)
-        shift++;
-    manager->load_shift = shift;
-    /* The unit shifted is at least 2^24 when shift > 0 (limit >= 2^32), and the unit
-       itself otherwise: never 0. */
-    manager->load_recip = (uint32_t)(((uint64_t)1 << 32) / ((manager->load_unit >> shift) + 1));
+    HM_TRACE_CALL(manager, FALSE, .method = "GetMemoryLoad", .present = HM_TRACE_HRESULT, .hr = hr);
 }
 
-static DWORD load_percent(const struct memory_manager *manager, uint64_t committed)
-{
-    uint64_t unit = manager->load_unit;
-    uint32_t q;
-
-    /* committed < limit, so committed >> shift < 2^32 and the quotient is at most 100.
-       Limits under 10000 bytes (a unit under 100) or over 2^62 (where 101 units would
-       not fit in 64 bits) take the division. */
-    if (unit < 100 || unit > ((uint64_t)1 << 56))
-        q = (uint32_t)(committed / unit);
-    else {
-        q = (uint32_t)(((uint64_t)(uint32_t)(committed >> manager->load_shift) * manager->load_recip) >> 32);
-        if (q > 101)
-            q = 101;
-        while (q && (uint64_t)q * unit > committed)
-            q--;
-        while (committed - (uint64_t)q * unit >= unit)
-            q++;
-    }
-    return q > 100 ? 100 : (DWORD)q;
-}
-
-static HRESULT memory_load(struct memory_manager *manager, DWORD *load, SIZE_T *available)
-{
-    uint64_t limit = manager->settings.commit_limit, committed, room;
-    MEMORYSTATUSEX status;
-
-    if (!load || !available)
-        return E_POINTER;
-    *load = 0;
-    *available = 0;
-    status.dwLength = sizeof(status);
-    if (!hm_os.GlobalMemoryStatusEx(&status))
-        return hm_win32_error_to_hresult(GetLastError());
-    if (limit) {
-        /* Under a limit, the load is the share of the limit committed: that is how the
-           limit reaches the CLR's GC, whose thresholds are loads (docs/clr-contract.md,
-           "Memory load and the GC"). */
-        committed = hm_ledger_committed_bytes(manager->ledger);
-        room = committed < limit ? limit - committed : 0;
-        if (room > status.ullAvailPhys)
-            room = status.ullAvailPhys;
-        *load = committed >= limit ? 100 : load_percent(manager, committed);
-        *available = room > (uint64_t)SIZE_MAX ? SIZE_MAX : (SIZE_T)room;
-        return S_OK;
-    }
-    *load = status.dwMemoryLoad;
-    *available = status.ullAvailPhys > (DWORDLONG)SIZE_MAX ? SIZE_MAX : (SIZE_T)status.ullAvailPhys;
-    return S_OK;
-}
-
-/* The vtable's entry (memory_manager.h). */
+/* The vtable's entry (memory_manager.h). Under a limit the load is the share of the
+   limit committed: that is how the limit reaches the CLR's GC, whose thresholds are
+   loads (docs/clr-contract.md, "Memory load and the GC"). The books are read and the
+   load worked out before the OS is asked: nothing waits on them after the call then,
+   and the two figures are read at two instants whichever comes first. */
 HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    HRESULT hr = memory_load(manager, load, available);
+    uint64_t limit = manager->settings.commit_limit, committed, room = 0;
+    MEMORYSTATUSEX status;
+    HRESULT hr = S_OK;
 
+    if (!load || !available) {
+        hr = E_POINTER;
+        goto done;
+    }
+    if (limit) {
+        committed = hm_ledger_committed_bytes(manager->ledger);
+        room = committed < limit ? limit - committed : 0;
+        *load = hm_load_percent(&manager->load, committed);
+    }
+    status.dwLength = sizeof(status);
+    if (!hm_os.GlobalMemoryStatusEx(&status)) {
+        *load = 0;
+        *available = 0;
+        hr = hm_win32_error_to_hresult(GetLastError());
+        goto done;
+    }
+    if (limit) {
+        if (room > status.ullAvailPhys)
+            room = status.ullAvailPhys;
+    } else {
+        *load = status.dwMemoryLoad;
+        room = status.ullAvailPhys;
+    }
+    *available = room > (uint64_t)SIZE_MAX ? SIZE_MAX : (SIZE_T)room;
+done:
     /* As VirtualProtect: never waits for the trace. */
-    HM_TRACE_CALL(manager, FALSE, .method = "GetMemoryLoad", .present = HM_TRACE_HRESULT, .hr = hr);
+    if (manager->trace)
+        trace_load(manager, hr);
     return hr;
 }

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "governance.h"
 #include "ledger.h"
+#include "load_percent.h"
 #include "notifier.h"
 #include "pressure.h"
 #include "sync.h"
@@ -46,8 +47,7 @@ struct memory_manager {
     uintptr_t          min_address, max_address; /* of user address space */
     hm_pressure        pressure;    /* with a commit limit */
     _Atomic(uint32_t)  epoch_waiters; /* retries waiting on freed_epoch (no commit limit) */
-    uint64_t           load_unit;   /* a hundredth of the commit limit (at least 1) */
-    uint32_t           load_shift, load_recip; /* GetMemoryLoad divides by none (limit.c) */
+    hm_load_divisor    load;        /* GetMemoryLoad's hundredth of the commit limit */
     hm_settings        settings;    /* commit_limit and headroom first */
     HANDLE             heap;        /* bookkeeping: this object, the ledger, mallocs' tables */
     hm_allocator       allocator;   /* over heap, for the portable core */
@@ -205,8 +205,6 @@ HRESULT hm_limit_out_of_memory(struct memory_manager *manager, EMemoryCriticalLe
    that the row is in the file before the host's callback runs. */
 void hm_limit_escalate(struct memory_manager *manager, EMemoryCriticalLevel level, SIZE_T bytes, DWORD os_error,
                        const char *method);
-/* At creation, with a commit limit: what GetMemoryLoad divides with. */
-void hm_limit_init_load(struct memory_manager *manager);
 /* IHostMemoryManager::GetMemoryLoad (the vtable's entry): relative to the limit when
    one is set. */
 HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available);
