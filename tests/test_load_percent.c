@@ -153,6 +153,10 @@ static void product_high_word_in_halves_is_exact(void **state)
         assert_true(hm_load_mulhi64_halves(a, (uint64_t)1 << k) == a >> (64 - k));
         assert_true(hm_load_mulhi64_halves(a, b) == hm_load_mulhi64_halves(b, a));
         assert_true(hm_load_mulhi64_halves(a, b) == hm_load_mulhi64(a, b));
+        /* Below 2^32, the shorter path. */
+        assert_true(hm_load_mulhi64_halves(a >> 32, (uint64_t)1 << k) == (a >> 32) >> (64 - k));
+        assert_true(hm_load_mulhi64_halves(a >> 32, b) == hm_load_mulhi64_halves(b, a >> 32));
+        assert_true(hm_load_mulhi64_halves(a >> 32, b) == hm_load_mulhi64(a >> 32, b));
     }
 }
 

@@ -31,11 +31,16 @@ void hm_load_divisor_init(hm_load_divisor *divisor, uint64_t limit);
 static inline uint64_t hm_load_mulhi64_halves(uint64_t a, uint64_t b)
 {
     uint64_t a_lo = (uint32_t)a, a_hi = a >> 32, b_lo = (uint32_t)b, b_hi = b >> 32;
-    uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
-    /* The middle column: each term below 2^64 (a 32-bit word and two of 2^32 - 1 at
-       most). */
-    uint64_t middle = (lo_lo >> 32) + (uint32_t)hi_lo + (uint32_t)lo_hi;
+    uint64_t lo_lo = a_lo * b_lo, lo_hi = a_lo * b_hi, hi_lo, hi_hi, middle;
 
+    /* A 32-bit process commits less than 4 GiB: with a below 2^32 the product is two
+       32x32 ones, and their sum stays below 2^64 ((2^32 - 1)^2 + 2^32 - 1). */
+    if (!a_hi)
+        return (lo_hi + (lo_lo >> 32)) >> 32;
+    hi_lo = a_hi * b_lo;
+    hi_hi = a_hi * b_hi;
+    /* The middle column: three terms below 2^32 each. */
+    middle = (lo_lo >> 32) + (uint32_t)hi_lo + (uint32_t)lo_hi;
     return hi_hi + (hi_lo >> 32) + (lo_hi >> 32) + (middle >> 32);
 }
 
