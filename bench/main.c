@@ -4,10 +4,10 @@
  *
  *   hostmem-bench [--quick] [--json FILE] [--pairs LIST] [--costs] [--control]
  *
- * Every pair runs in rounds that alternate hostmem and raw (measure.c). Printed per
- * pair: the median ns per operation of each side, the ratio (median of the per-round
- * ratios hostmem / raw) and its spread (the 95% confidence interval's half-width,
- * relative), the target and, in a full run, whether it was met.
+ * Every pair runs in rounds of hostmem and raw, each side first in every other round
+ * (measure.c). Printed per pair: the median ns per operation of each side, the ratio
+ * (median of the per-round ratios hostmem / raw) and its spread (the 95% confidence
+ * interval's half-width, relative), the target and, in a full run, whether it was met.
  *
  * hostmem runs as a CLR host sets it up: a host control with a commit limit, the
  * manager from GetHostManager, a thread-safe malloc, a notification callback. Its
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     describe_machine(machine, sizeof(machine));
     printf("hostmem-bench (%s run): %s; commit limit %llu GiB, full accounting, no tracing\n", run->name, machine,
            (unsigned long long)(COMMIT_LIMIT / GIB));
-    printf("ratio = median over rounds of hostmem/raw (rounds alternate); spread = 95%% CI of that median\n\n");
+    printf("ratio = median over rounds of hostmem/raw (rounds alternate, and so does who goes first); spread = 95%% CI of that median\n\n");
     print_table_header();
 
     host_start(&h);
