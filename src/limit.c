@@ -110,7 +110,7 @@ HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *lo
     if (limit) {
         committed = hm_ledger_committed_bytes(manager->ledger);
         room = committed < limit ? limit - committed : 0;
-        *load = hm_load_percent(&manager->load, committed);
+        *load = hm_load_percent(&manager->load_divisor, committed);
     }
     status.dwLength = sizeof(status);
     if (!hm_os.GlobalMemoryStatusEx(&status)) {

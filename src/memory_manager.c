@@ -321,7 +321,7 @@ HRESULT hm_manager_create(const hm_settings *settings, struct memory_manager **r
     if (settings->commit_limit) {
         hm_pressure_init(&manager->pressure, settings->commit_limit, settings->high_water_percent,
                          settings->low_water_percent);
-        hm_load_divisor_init(&manager->load, settings->commit_limit);
+        hm_load_divisor_init(&manager->load_divisor, settings->commit_limit);
     }
     if (settings->trace_file[0])
         manager->trace = hm_trace_open(settings->trace_file, heap);

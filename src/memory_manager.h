@@ -47,7 +47,7 @@ struct memory_manager {
     uintptr_t          min_address, max_address; /* of user address space */
     hm_pressure        pressure;    /* with a commit limit */
     _Atomic(uint32_t)  epoch_waiters; /* retries waiting on freed_epoch (no commit limit) */
-    hm_load_divisor    load;        /* GetMemoryLoad's hundredth of the commit limit */
+    hm_load_divisor    load_divisor; /* GetMemoryLoad's hundredth of the commit limit */
     hm_settings        settings;    /* commit_limit and headroom first */
     HANDLE             heap;        /* bookkeeping: this object, the ledger, mallocs' tables */
     hm_allocator       allocator;   /* over heap, for the portable core */

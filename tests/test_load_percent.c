@@ -32,7 +32,7 @@ static void check_limit(uint64_t limit)
 
     hm_load_divisor_init(&divisor, limit);
     assert_int_equal(divisor.unit, unit);
-    for (k = 0; k <= 101; k++)
+    for (k = 0; k <= 101 && k <= UINT64_MAX / unit; k++)
         for (delta = -2; delta <= 2; delta++) {
             uint64_t committed = k * unit + (uint64_t)(int64_t)delta;
 
