@@ -20,18 +20,9 @@
 #include "memory_manager.h"
 
 #include "core/heap.h"
+#include "core/hints.h"
 #include "core/policy.h"
 #include "os.h"
-
-#if defined(__GNUC__)
-#define HM_NOINLINE    __attribute__((noinline))
-#define HM_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define HM_NOINLINE
-#define HM_LIKELY(x)   (x)
-#define HM_UNLIKELY(x) (x)
-#endif
 
 struct host_malloc {
     IHostMalloc            IHostMalloc_iface;

@@ -21,19 +21,9 @@
 
 #include "heap.h"
 #include "heap_map.h"
+#include "hints.h"
 #include "spin.h"
 #include "thread.h"
-
-/* The slow paths stay out of line, so that the fast ones save no registers for them. */
-#if defined(__GNUC__)
-#define HM_NOINLINE __attribute__((noinline))
-#define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define HM_LIKELY(x) __builtin_expect(!!(x), 1)
-#else
-#define HM_LIKELY(x) (x)
-#define HM_NOINLINE
-#define HM_UNLIKELY(x) (x)
-#endif
 
 /* The functions heap.c, heap_slab.c and heap_arena.c share (below) keep, on i686, the
    convention GCC gives a file's own static functions: the first three arguments in

@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#include "hints.h"
+
 typedef struct hm_load_divisor {
     uint64_t limit;
     uint64_t unit;  /* a hundredth of the limit, at least 1 */
@@ -62,7 +64,7 @@ static inline uint32_t hm_load_percent(const hm_load_divisor *divisor, uint64_t 
 {
     uint64_t q;
 
-    if (divisor->magic)
+    if (HM_LIKELY(divisor->magic))
         q = hm_load_mulhi64(committed, divisor->magic) >> divisor->shift;
     else
         q = committed >= divisor->limit ? 100 : committed / divisor->unit;
