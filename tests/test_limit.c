@@ -1,10 +1,11 @@
 /*
  * The commit limit and its books: page-exact accounting, refusal before the OS is
  * asked, per-level headroom, the wait-and-retry before a critical request fails,
- * memory load under a limit, low-memory notifications with hysteresis, the
- * address-space limit, the environment override and HostMemGetStats.
+ * low-memory notifications with hysteresis, the address-space limit, the environment
+ * override and HostMemGetStats. The memory load under a limit is test_memory_load's.
  */
-#include "test_support.h"
+#include "fake_clock.h"
+#include "manager_calls.h"
 
 #include <string.h>
 
@@ -12,50 +13,6 @@
 #define MiB  ((SIZE_T)1 << 20)
 
 /* --- helpers --- */
-
-static HOSTMEM_CONFIG limit_config(ULONGLONG limit)
-{
-    HOSTMEM_CONFIG config;
-
-    memset(&config, 0, sizeof(config));
-    config.cbSize = sizeof(config);
-    config.commitLimit = limit;
-    /* The states as they change; the repeats of Low are test_notifications'. */
-    config.notificationRepeatMs = HOSTMEM_NOTIFICATION_REPEAT_NONE;
-    return config;
-}
-
-
-static void *reserve(IHostMemoryManager *manager, SIZE_T size)
-{
-    void *p = NULL;
-
-    assert_int_equal(IHostMemoryManager_VirtualAlloc(manager, NULL, size, MEM_RESERVE, PAGE_NOACCESS,
-                                                     eTaskCritical, &p), S_OK);
-    return p;
-}
-
-static HRESULT commit(IHostMemoryManager *manager, void *address, SIZE_T size, EMemoryCriticalLevel level)
-{
-    void *p = NULL;
-    HRESULT hr = IHostMemoryManager_VirtualAlloc(manager, address, size, MEM_COMMIT, PAGE_READWRITE, level, &p);
-
-    if (hr == S_OK)
-        assert_ptr_equal(p, (void *)((uintptr_t)address & ~(uintptr_t)(PAGE - 1)));
-    else
-        assert_null(p);
-    return hr;
-}
-
-static void decommit(IHostMemoryManager *manager, void *address, SIZE_T size)
-{
-    assert_int_equal(IHostMemoryManager_VirtualFree(manager, address, size, MEM_DECOMMIT), S_OK);
-}
-
-static void release(IHostMemoryManager *manager, void *base)
-{
-    assert_int_equal(IHostMemoryManager_VirtualFree(manager, base, 0, MEM_RELEASE), S_OK);
-}
 
 /* A CLR-like notification callback: records what it was told and on which thread,
    and on Low can give memory back (as the CLR's GC would). */
@@ -143,22 +100,22 @@ static void settle(void)
 static void committed_bytes_follow_commit_decommit_and_release_to_the_page(void **state)
 {
     IHostMemoryManager *manager = new_manager(NULL);
-    char *base = reserve(manager, 64 * PAGE);
+    char *base = vm_reserve(manager, 64 * PAGE);
     HOSTMEM_STATS stats;
     (void)state;
 
     assert_int_equal(stats_of(manager).committedBytes, 0);
     assert_int_equal(stats_of(manager).reservedBytes, 64 * PAGE);
-    assert_int_equal(commit(manager, base + 1, 2 * PAGE, eTaskCritical), S_OK); /* touches 3 pages */
+    assert_int_equal(vm_commit(manager, base + 1, 2 * PAGE, eTaskCritical), S_OK); /* touches 3 pages */
     assert_int_equal(stats_of(manager).committedBytes, 3 * PAGE);
-    assert_int_equal(commit(manager, base, 4 * PAGE, eTaskCritical), S_OK);     /* 1 new page */
+    assert_int_equal(vm_commit(manager, base, 4 * PAGE, eTaskCritical), S_OK);     /* 1 new page */
     assert_int_equal(stats_of(manager).committedBytes, 4 * PAGE);
-    decommit(manager, base + 8 * PAGE, 4 * PAGE);                                /* none committed */
+    vm_decommit(manager, base + 8 * PAGE, 4 * PAGE);                                /* none committed */
     assert_int_equal(stats_of(manager).committedBytes, 4 * PAGE);
-    decommit(manager, base + PAGE, PAGE);
+    vm_decommit(manager, base + PAGE, PAGE);
     assert_int_equal(stats_of(manager).committedBytes, 3 * PAGE);
     assert_int_equal(stats_of(manager).committedBytes, os_committed_in_reservation(base));
-    release(manager, base);
+    vm_release(manager, base);
     stats = stats_of(manager);
     assert_int_equal(stats.committedBytes, 0);
     assert_int_equal(stats.reservedBytes, 0);
@@ -176,10 +133,10 @@ static void reserve_and_commit_at_once_is_booked_as_committed(void **state)
                                                      PAGE_READWRITE, eTaskCritical, &p), S_OK);
     assert_int_equal(stats_of(manager).committedBytes, 11 * PAGE);
     assert_int_equal(os_committed_in_reservation(p), 11 * PAGE);
-    decommit(manager, p, 0); /* size 0 at the base: all of it */
+    vm_decommit(manager, p, 0); /* size 0 at the base: all of it */
     assert_int_equal(stats_of(manager).committedBytes, 0);
     assert_int_equal(os_committed_in_reservation(p), 0);
-    release(manager, p);
+    vm_release(manager, p);
     release_last((IUnknown *)manager);
 }
 
@@ -210,25 +167,25 @@ static void request_past_the_limit_is_refused_before_the_os_is_asked(void **stat
 {
     HOSTMEM_CONFIG config = limit_config(16 * PAGE);
     IHostMemoryManager *manager = new_manager(&config);
-    char *base = reserve(manager, 64 * PAGE);
+    char *base = vm_reserve(manager, 64 * PAGE);
     unsigned calls;
     HOSTMEM_STATS stats;
     (void)state;
 
-    assert_int_equal(commit(manager, base, 16 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base, 16 * PAGE, eTaskCritical), S_OK);
     calls = os_call_count(OS_VIRTUAL_ALLOC);
     SetLastError(0);
-    assert_int_equal(commit(manager, base + 16 * PAGE, PAGE, eTaskCritical), E_OUTOFMEMORY);
+    assert_int_equal(vm_commit(manager, base + 16 * PAGE, PAGE, eTaskCritical), E_OUTOFMEMORY);
     assert_int_equal(GetLastError(), ERROR_NOT_ENOUGH_MEMORY);
     assert_int_equal(os_call_count(OS_VIRTUAL_ALLOC), calls);
     assert_int_equal(os_page_state(base + 16 * PAGE), MEM_RESERVE);
     /* Pages already committed cost nothing, so recommitting them is no request past it. */
-    assert_int_equal(commit(manager, base, 16 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base, 16 * PAGE, eTaskCritical), S_OK);
     stats = stats_of(manager);
     assert_int_equal(stats.committedBytes, 16 * PAGE);
     assert_int_equal(stats.failures[eTaskCritical], 1);
     assert_int_equal(stats.escalations, 0);
-    release(manager, base);
+    vm_release(manager, base);
     release_last((IUnknown *)manager);
 }
 
@@ -261,21 +218,21 @@ static void critical_levels_may_use_their_headroom(void **state)
     config.processHeadroom = 20 * PAGE;
     config.retryTimeoutMs = HOSTMEM_RETRY_NONE;
     manager = new_manager(&config);
-    base = reserve(manager, 256 * PAGE);
+    base = vm_reserve(manager, 256 * PAGE);
 
-    assert_int_equal(commit(manager, base, 100 * PAGE, eTaskCritical), S_OK);
-    assert_int_equal(commit(manager, base + 100 * PAGE, PAGE, eTaskCritical), E_OUTOFMEMORY);
-    assert_int_equal(commit(manager, base + 100 * PAGE, 10 * PAGE, eAppDomainCritical), S_OK);
-    assert_int_equal(commit(manager, base + 110 * PAGE, PAGE, eAppDomainCritical), E_OUTOFMEMORY);
-    assert_int_equal(commit(manager, base + 110 * PAGE, 10 * PAGE, eProcessCritical), S_OK);
-    assert_int_equal(commit(manager, base + 120 * PAGE, PAGE, eProcessCritical), E_FAIL);
+    assert_int_equal(vm_commit(manager, base, 100 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 100 * PAGE, PAGE, eTaskCritical), E_OUTOFMEMORY);
+    assert_int_equal(vm_commit(manager, base + 100 * PAGE, 10 * PAGE, eAppDomainCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 110 * PAGE, PAGE, eAppDomainCritical), E_OUTOFMEMORY);
+    assert_int_equal(vm_commit(manager, base + 110 * PAGE, 10 * PAGE, eProcessCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 120 * PAGE, PAGE, eProcessCritical), E_FAIL);
     stats = stats_of(manager);
     assert_int_equal(stats.committedBytes, 120 * PAGE);
     assert_int_equal(stats.failures[eTaskCritical], 1);
     assert_int_equal(stats.failures[eAppDomainCritical], 1);
     assert_int_equal(stats.failures[eProcessCritical], 1);
     assert_int_equal(stats.escalations, 1);
-    release(manager, base);
+    vm_release(manager, base);
     release_last((IUnknown *)manager);
 }
 
@@ -288,13 +245,13 @@ static void default_headroom_is_five_and_ten_percent_of_the_limit(void **state)
 
     config.retryTimeoutMs = HOSTMEM_RETRY_NONE;
     manager = new_manager(&config);
-    base = reserve(manager, 256 * PAGE);
-    assert_int_equal(commit(manager, base, 200 * PAGE, eTaskCritical), S_OK);
-    assert_int_equal(commit(manager, base + 200 * PAGE, 10 * PAGE, eAppDomainCritical), S_OK);
-    assert_int_equal(commit(manager, base + 210 * PAGE, PAGE, eAppDomainCritical), E_OUTOFMEMORY);
-    assert_int_equal(commit(manager, base + 210 * PAGE, 10 * PAGE, eProcessCritical), S_OK);
-    assert_int_equal(commit(manager, base + 220 * PAGE, PAGE, eProcessCritical), E_FAIL);
-    release(manager, base);
+    base = vm_reserve(manager, 256 * PAGE);
+    assert_int_equal(vm_commit(manager, base, 200 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 200 * PAGE, 10 * PAGE, eAppDomainCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 210 * PAGE, PAGE, eAppDomainCritical), E_OUTOFMEMORY);
+    assert_int_equal(vm_commit(manager, base + 210 * PAGE, 10 * PAGE, eProcessCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 220 * PAGE, PAGE, eProcessCritical), E_FAIL);
+    vm_release(manager, base);
     release_last((IUnknown *)manager);
 }
 
@@ -309,11 +266,11 @@ static void headroom_none_holds_every_level_to_the_limit(void **state)
     config.processHeadroom = HOSTMEM_HEADROOM_NONE;
     config.retryTimeoutMs = HOSTMEM_RETRY_NONE;
     manager = new_manager(&config);
-    base = reserve(manager, 16 * PAGE);
-    assert_int_equal(commit(manager, base, 8 * PAGE, eTaskCritical), S_OK);
-    assert_int_equal(commit(manager, base + 8 * PAGE, PAGE, eAppDomainCritical), E_OUTOFMEMORY);
-    assert_int_equal(commit(manager, base + 8 * PAGE, PAGE, eProcessCritical), E_FAIL);
-    release(manager, base);
+    base = vm_reserve(manager, 16 * PAGE);
+    assert_int_equal(vm_commit(manager, base, 8 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 8 * PAGE, PAGE, eAppDomainCritical), E_OUTOFMEMORY);
+    assert_int_equal(vm_commit(manager, base + 8 * PAGE, PAGE, eProcessCritical), E_FAIL);
+    vm_release(manager, base);
     release_last((IUnknown *)manager);
 }
 
@@ -338,14 +295,14 @@ static void escalation_callback_fires_for_every_e_fail(void **state)
     config.escalationCallback = count_escalation;
     escalations_seen = 0;
     manager = new_manager(&config);
-    base = reserve(manager, 16 * PAGE);
-    assert_int_equal(commit(manager, base, 4 * PAGE, eTaskCritical), S_OK);
+    base = vm_reserve(manager, 16 * PAGE);
+    assert_int_equal(vm_commit(manager, base, 4 * PAGE, eTaskCritical), S_OK);
     for (i = 0; i < 3; i++)
-        assert_int_equal(commit(manager, base + 4 * PAGE, PAGE, eProcessCritical), E_FAIL);
-    assert_int_equal(commit(manager, base + 4 * PAGE, PAGE, eTaskCritical), E_OUTOFMEMORY);
+        assert_int_equal(vm_commit(manager, base + 4 * PAGE, PAGE, eProcessCritical), E_FAIL);
+    assert_int_equal(vm_commit(manager, base + 4 * PAGE, PAGE, eTaskCritical), E_OUTOFMEMORY);
     assert_int_equal(escalations_seen, 3);
     assert_int_equal(stats_of(manager).escalations, 3);
-    release(manager, base);
+    vm_release(manager, base);
     release_last((IUnknown *)manager);
 }
 
@@ -363,14 +320,14 @@ static void task_level_fails_at_once_without_raising_low(void **state)
     manager = new_manager(&config);
     recorder_init(&r, manager);
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &r.iface), S_OK);
-    base = reserve(manager, 16 * PAGE);
-    assert_int_equal(commit(manager, base, 2 * PAGE, eTaskCritical), S_OK);
+    base = vm_reserve(manager, 16 * PAGE);
+    assert_int_equal(vm_commit(manager, base, 2 * PAGE, eTaskCritical), S_OK);
     sleeps = os_call_count(OS_SLEEP);
-    assert_int_equal(commit(manager, base + 2 * PAGE, 3 * PAGE, eTaskCritical), E_OUTOFMEMORY);
+    assert_int_equal(vm_commit(manager, base + 2 * PAGE, 3 * PAGE, eTaskCritical), E_OUTOFMEMORY);
     assert_int_equal(os_call_count(OS_SLEEP), sleeps);
     settle();
     assert_int_equal(r.count, 0);
-    release(manager, base);
+    vm_release(manager, base);
     release_last((IUnknown *)manager);
 }
 
@@ -388,14 +345,14 @@ static void callback_that_frees_on_low_lets_the_retried_request_succeed(void **s
     manager = new_manager(&config);
     recorder_init(&r, manager);
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &r.iface), S_OK);
-    base = reserve(manager, 64 * PAGE);
+    base = vm_reserve(manager, 64 * PAGE);
     /* 81% of the limit: Neutral, below the high-water mark, so no Low yet. */
-    assert_int_equal(commit(manager, base, 26 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base, 26 * PAGE, eTaskCritical), S_OK);
     wait_for_notifications(&r, 1);
     assert_int_equal(r.states[0], eMemoryAvailableNeutral);
     r.free_on_low = base;
     r.free_on_low_size = 16 * PAGE;
-    assert_int_equal(commit(manager, base + 32 * PAGE, 16 * PAGE, eProcessCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 32 * PAGE, 16 * PAGE, eProcessCritical), S_OK);
     /* The retry may go ahead while the callback is still finishing its bookkeeping. */
     for (i = 0; i < 5000 && r.count < 2; i++)
         Sleep(1);
@@ -403,19 +360,8 @@ static void callback_that_frees_on_low_lets_the_retried_request_succeed(void **s
     assert_int_equal(r.states[1], eMemoryAvailableLow);
     assert_int_equal(stats_of(manager).committedBytes, 26 * PAGE);
     assert_int_equal(stats_of(manager).failures[eProcessCritical], 0);
-    release(manager, base);
+    vm_release(manager, base);
     release_last((IUnknown *)manager);
-}
-
-/* A fake clock: every Sleep moves it on, so the wait's bound is checked exactly. */
-static ULONGLONG fake_now;
-static VOID WINAPI fake_sleep(DWORD ms)
-{
-    fake_now += ms ? ms : 1;
-}
-static ULONGLONG WINAPI fake_tick_count(void)
-{
-    return fake_now;
 }
 
 static void retry_waits_at_most_the_configured_time_then_applies_the_policy(void **state)
@@ -429,18 +375,16 @@ static void retry_waits_at_most_the_configured_time_then_applies_the_policy(void
     config.appDomainHeadroom = HOSTMEM_HEADROOM_NONE;
     config.retryTimeoutMs = 40;
     manager = new_manager(&config);
-    base = reserve(manager, 16 * PAGE);
-    assert_int_equal(commit(manager, base, 8 * PAGE, eTaskCritical), S_OK);
-    hm_os.Sleep = fake_sleep;
-    hm_os.GetTickCount64 = fake_tick_count;
-    fake_now = 1000;
+    base = vm_reserve(manager, 16 * PAGE);
+    assert_int_equal(vm_commit(manager, base, 8 * PAGE, eTaskCritical), S_OK);
+    fake_clock_start(1000);
     sleeps = os_call_count(OS_SLEEP);
-    assert_int_equal(commit(manager, base + 8 * PAGE, PAGE, eAppDomainCritical), E_OUTOFMEMORY);
-    assert_true(fake_now >= 1040);
-    assert_true(fake_now <= 1041);
+    assert_int_equal(vm_commit(manager, base + 8 * PAGE, PAGE, eAppDomainCritical), E_OUTOFMEMORY);
+    assert_true(fake_clock_now() >= 1040);
+    assert_true(fake_clock_now() <= 1041);
     (void)sleeps;
     assert_int_equal(stats_of(manager).failures[eAppDomainCritical], 1);
-    release(manager, base);
+    vm_release(manager, base);
     release_last((IUnknown *)manager);
 }
 
@@ -453,12 +397,10 @@ static void request_larger_than_limit_plus_headroom_is_not_waited_for(void **sta
 
     config.retryTimeoutMs = 60000;
     manager = new_manager(&config);
-    hm_os.Sleep = fake_sleep;
-    hm_os.GetTickCount64 = fake_tick_count;
-    fake_now = 0;
+    fake_clock_start(0);
     assert_int_equal(IHostMemoryManager_VirtualAlloc(manager, NULL, 64 * PAGE, MEM_RESERVE | MEM_COMMIT,
                                                      PAGE_READWRITE, eProcessCritical, &p), E_FAIL);
-    assert_int_equal(fake_now, 0);
+    assert_int_equal(fake_clock_now(), 0);
     release_last((IUnknown *)manager);
 }
 
@@ -470,8 +412,7 @@ static void malloc_at_a_critical_level_is_retried_once(void **state)
     (void)state;
 
     assert_int_equal(IHostMemoryManager_CreateMalloc(manager, MALLOC_THREADSAFE, &malloc), S_OK);
-    hm_os.Sleep = fake_sleep;
-    hm_os.GetTickCount64 = fake_tick_count;
+    fake_clock_start(0);
     fault_once(OS_HEAP_ALLOC, 0, 0);
     assert_int_equal(IHostMalloc_Alloc(malloc, 64, eAppDomainCritical, &p), S_OK);
     assert_non_null(p);
@@ -484,112 +425,6 @@ static void malloc_at_a_critical_level_is_retried_once(void **state)
     release_last((IUnknown *)manager);
 }
 
-/* --- memory load --- */
-
-static void memory_load_under_a_limit_is_the_share_of_the_limit_committed(void **state)
-{
-    HOSTMEM_CONFIG config = limit_config(100 * PAGE);
-    IHostMemoryManager *manager = new_manager(&config);
-    char *base = reserve(manager, 128 * PAGE);
-    DWORD load = 7;
-    SIZE_T available = 7;
-    (void)state;
-
-    assert_int_equal(IHostMemoryManager_GetMemoryLoad(manager, &load, &available), S_OK);
-    assert_int_equal(load, 0);
-    assert_int_equal(available, 100 * PAGE);
-    assert_int_equal(commit(manager, base, 25 * PAGE, eTaskCritical), S_OK);
-    assert_int_equal(IHostMemoryManager_GetMemoryLoad(manager, &load, &available), S_OK);
-    assert_int_equal(load, 25);
-    assert_int_equal(available, 75 * PAGE);
-    assert_int_equal(commit(manager, base + 25 * PAGE, 80 * PAGE, eProcessCritical), S_OK); /* headroom */
-    assert_int_equal(IHostMemoryManager_GetMemoryLoad(manager, &load, &available), S_OK);
-    assert_int_equal(load, 100);
-    assert_int_equal(available, 0);
-    release(manager, base);
-    release_last((IUnknown *)manager);
-}
-
-/* GetMemoryLoad divides by a hundredth of the limit without a division instruction:
-   every page committed, the load is still exactly committed / (limit / 100), whether
-   the hundredth is a whole number of pages, a fraction of one, or under 100 bytes. */
-static void memory_load_is_exact_at_every_page(void **state)
-{
-    static const ULONGLONG limits[] = { 300 * PAGE, 250 * PAGE, 100 * PAGE + 12345, 2 * PAGE + 808 };
-    size_t i;
-    (void)state;
-
-    for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-        HOSTMEM_CONFIG config = limit_config(limits[i]);
-        IHostMemoryManager *manager = new_manager(&config);
-        ULONGLONG unit = limits[i] / 100 ? limits[i] / 100 : 1;
-        char *base = reserve(manager, 320 * PAGE);
-        ULONGLONG committed;
-
-        for (committed = 0; committed + PAGE <= limits[i]; committed += PAGE) {
-            DWORD load = 1000;
-            SIZE_T available;
-            ULONGLONG expected = committed / unit > 100 ? 100 : committed / unit;
-
-            assert_int_equal(IHostMemoryManager_GetMemoryLoad(manager, &load, &available), S_OK);
-            assert_int_equal(load, expected);
-            assert_int_equal(commit(manager, base + committed, PAGE, eTaskCritical), S_OK);
-        }
-        release(manager, base);
-        release_last((IUnknown *)manager);
-    }
-}
-
-/* Past 4 GiB the load is computed from shifted operands: still exact on each side of
-   the first few whole percents. */
-static void memory_load_is_exact_past_four_gibibytes(void **state)
-{
-    const ULONGLONG limit = ((ULONGLONG)1 << 32) + 7 * 100 * PAGE + 3;
-    const ULONGLONG unit = limit / 100;
-    HOSTMEM_CONFIG config = limit_config(limit);
-    IHostMemoryManager *manager = new_manager(&config);
-    char *base = reserve(manager, (SIZE_T)(4 * unit));
-    ULONGLONG committed = 0, k;
-    (void)state;
-
-    for (k = 1; k <= 3; k++) {
-        ULONGLONG below = k * unit / PAGE * PAGE; /* the last page boundary at or under k units */
-        int step;
-
-        assert_int_equal(commit(manager, base + committed, (SIZE_T)(below - committed), eTaskCritical), S_OK);
-        committed = below;
-        for (step = 0; step < 2; step++) {
-            DWORD load = 1000;
-            SIZE_T available;
-
-            assert_int_equal(IHostMemoryManager_GetMemoryLoad(manager, &load, &available), S_OK);
-            assert_int_equal(load, committed / unit);
-            assert_int_equal(commit(manager, base + committed, PAGE, eTaskCritical), S_OK);
-            committed += PAGE;
-        }
-    }
-    release(manager, base);
-    release_last((IUnknown *)manager);
-}
-
-static void memory_load_available_never_exceeds_what_the_os_has(void **state)
-{
-    HOSTMEM_CONFIG config = limit_config((ULONGLONG)1 << 50); /* a petabyte */
-    IHostMemoryManager *manager = new_manager(&config);
-    MEMORYSTATUSEX os;
-    DWORD load;
-    SIZE_T available;
-    (void)state;
-
-    os.dwLength = sizeof(os);
-    assert_true(GlobalMemoryStatusEx(&os));
-    assert_int_equal(IHostMemoryManager_GetMemoryLoad(manager, &load, &available), S_OK);
-    assert_int_equal(load, 0);
-    assert_true(available <= os.ullAvailPhys + 64 * MiB);
-    assert_true(available > 0);
-    release_last((IUnknown *)manager);
-}
-
 /* --- notifications --- */
 
 static void crossing_the_water_marks_notifies_low_neutral_high_in_order(void **state)
@@ -597,26 +432,26 @@ static void crossing_the_water_marks_notifies_low_neutral_high_in_order(void **s
     HOSTMEM_CONFIG config = limit_config(100 * PAGE);
     IHostMemoryManager *manager = new_manager(&config);
     struct recorder r;
-    char *base = reserve(manager, 128 * PAGE);
+    char *base = vm_reserve(manager, 128 * PAGE);
     HOSTMEM_STATS stats;
     (void)state;
 
     recorder_init(&r, manager);
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &r.iface), S_OK);
-    assert_int_equal(commit(manager, base, 59 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base, 59 * PAGE, eTaskCritical), S_OK);
     settle();
     assert_int_equal(r.count, 0);                     /* 59%: still High */
-    assert_int_equal(commit(manager, base + 59 * PAGE, 30 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 59 * PAGE, 30 * PAGE, eTaskCritical), S_OK);
     wait_for_notifications(&r, 1);                    /* 89%: between the marks */
     assert_int_equal(r.states[0], eMemoryAvailableNeutral);
-    assert_int_equal(commit(manager, base + 89 * PAGE, PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base + 89 * PAGE, PAGE, eTaskCritical), S_OK);
     wait_for_notifications(&r, 2);                    /* 90%: Low */
     assert_int_equal(r.states[1], eMemoryAvailableLow);
     assert_int_not_equal(r.threads[1], GetCurrentThreadId());
-    decommit(manager, base + 70 * PAGE, 20 * PAGE);   /* 70%: between the marks */
+    vm_decommit(manager, base + 70 * PAGE, 20 * PAGE);   /* 70%: between the marks */
     wait_for_notifications(&r, 3);
     assert_int_equal(r.states[2], eMemoryAvailableNeutral);
-    decommit(manager, base + 50 * PAGE, 20 * PAGE);   /* 50%: below the low mark */
+    vm_decommit(manager, base + 50 * PAGE, 20 * PAGE);   /* 50%: below the low mark */
     wait_for_notifications(&r, 4);
     assert_int_equal(r.states[3], eMemoryAvailableHigh);
     settle();
@@ -625,7 +460,7 @@ static void crossing_the_water_marks_notifies_low_neutral_high_in_order(void **s
     assert_int_equal(stats.notifications[0], 1);
     assert_int_equal(stats.notifications[1], 2);
     assert_int_equal(stats.notifications[2], 1);
-    release(manager, base);
+    vm_release(manager, base);
     IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL);
     release_last((IUnknown *)manager);
     assert_int_equal(r.refs, 1);
@@ -636,17 +471,17 @@ static void hovering_at_a_mark_notifies_once(void **state)
     HOSTMEM_CONFIG config = limit_config(100 * PAGE);
     IHostMemoryManager *manager = new_manager(&config);
     struct recorder r;
-    char *base = reserve(manager, 128 * PAGE);
+    char *base = vm_reserve(manager, 128 * PAGE);
     LONG after_low;
     int i;
     (void)state;
 
     recorder_init(&r, manager);
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &r.iface), S_OK);
-    assert_int_equal(commit(manager, base, 89 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base, 89 * PAGE, eTaskCritical), S_OK);
     for (i = 0; i < 50; i++) {                        /* 89% <-> 90% */
-        assert_int_equal(commit(manager, base + 89 * PAGE, PAGE, eTaskCritical), S_OK);
-        decommit(manager, base + 89 * PAGE, PAGE);
+        assert_int_equal(vm_commit(manager, base + 89 * PAGE, PAGE, eTaskCritical), S_OK);
+        vm_decommit(manager, base + 89 * PAGE, PAGE);
     }
     /* Level-triggered: the Neutral on the way up is told only if the notifier got to
        it before the Low; then one Low, however often the books crossed the mark. */
@@ -660,9 +495,9 @@ static void hovering_at_a_mark_notifies_once(void **state)
     after_low = r.count;
     for (i = 0; i < 50; i++) {                        /* 59% <-> 61%, after leaving Low */
         if (i == 0)
-            decommit(manager, base + 61 * PAGE, 28 * PAGE);
-        decommit(manager, base + 59 * PAGE, 2 * PAGE);
-        assert_int_equal(commit(manager, base + 59 * PAGE, 2 * PAGE, eTaskCritical), S_OK);
+            vm_decommit(manager, base + 61 * PAGE, 28 * PAGE);
+        vm_decommit(manager, base + 59 * PAGE, 2 * PAGE);
+        assert_int_equal(vm_commit(manager, base + 59 * PAGE, 2 * PAGE, eTaskCritical), S_OK);
     }
     /* Neutral (if the notifier saw it) and one High. */
     for (i = 0; i < 5000 && r.states[r.count - 1] != eMemoryAvailableHigh; i++)
@@ -672,7 +507,7 @@ static void hovering_at_a_mark_notifies_once(void **state)
     if (r.count == after_low + 2)
         assert_int_equal(r.states[after_low], eMemoryAvailableNeutral);
     assert_int_equal(r.states[r.count - 1], eMemoryAvailableHigh);
-    release(manager, base);
+    vm_release(manager, base);
     IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL);
     release_last((IUnknown *)manager);
 }
@@ -682,7 +517,7 @@ static void callback_may_call_back_into_hostmem(void **state)
     HOSTMEM_CONFIG config = limit_config(10 * PAGE);
     IHostMemoryManager *manager = new_manager(&config);
     struct recorder r;
-    char *base = reserve(manager, 16 * PAGE);
+    char *base = vm_reserve(manager, 16 * PAGE);
     (void)state;
 
     recorder_init(&r, manager);
@@ -690,14 +525,14 @@ static void callback_may_call_back_into_hostmem(void **state)
     r.free_on_low = base;
     r.free_on_low_size = 5 * PAGE;
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &r.iface), S_OK);
-    assert_int_equal(commit(manager, base, 9 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base, 9 * PAGE, eTaskCritical), S_OK);
     /* Low at 90%; its VirtualFree from inside the callback moved the books to 4 pages,
        40%: High. */
     wait_for_notifications(&r, 2);
     assert_int_equal(r.states[0], eMemoryAvailableLow);
     assert_int_equal(r.states[1], eMemoryAvailableHigh);
     assert_int_equal(stats_of(manager).committedBytes, 4 * PAGE);
-    release(manager, base);
+    vm_release(manager, base);
     IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL);
     release_last((IUnknown *)manager);
 }
@@ -759,18 +594,18 @@ static void notifications_still_arrive_when_the_os_refuses_a_thread(void **state
     HOSTMEM_CONFIG config = limit_config(10 * PAGE);
     IHostMemoryManager *manager = new_manager(&config);
     struct recorder r;
-    char *base = reserve(manager, 16 * PAGE);
+    char *base = vm_reserve(manager, 16 * PAGE);
     (void)state;
 
     fault_always(OS_CREATE_THREAD, ERROR_NOT_ENOUGH_MEMORY);
     recorder_init(&r, manager);
     assert_int_equal(IHostMemoryManager_RegisterMemoryNotificationCallback(manager, &r.iface), S_OK);
-    assert_int_equal(commit(manager, base, 9 * PAGE, eTaskCritical), S_OK);
+    assert_int_equal(vm_commit(manager, base, 9 * PAGE, eTaskCritical), S_OK);
     /* Delivered inline, on this thread, after hostmem let go of its locks. */
     assert_int_equal(r.count, 1);
     assert_int_equal(r.states[0], eMemoryAvailableLow);
     assert_int_equal(r.threads[0], GetCurrentThreadId());
-    release(manager, base);
+    vm_release(manager, base);
     IHostMemoryManager_RegisterMemoryNotificationCallback(manager, NULL);
     release_last((IUnknown *)manager);
 }
@@ -804,8 +639,8 @@ static void address_space_limit_refuses_reservations_and_mappings(void **state)
                      HOST_E_INVALIDOPERATION);
     assert_int_equal(IHostMemoryManager_VirtualAlloc(manager, NULL, MiB, MEM_RESERVE, PAGE_NOACCESS,
                                                      eTaskCritical, &b), S_OK);
-    release(manager, a);
-    release(manager, b);
+    vm_release(manager, a);
+    vm_release(manager, b);
     assert_int_equal(stats_of(manager).reservedBytes, 0);
     release_last((IUnknown *)manager);
 }
@@ -826,7 +661,7 @@ static void environment_commit_limit_overrides_the_config(void **state)
                                                      PAGE_READWRITE, eTaskCritical, &p), E_OUTOFMEMORY);
     assert_int_equal(IHostMemoryManager_VirtualAlloc(manager, NULL, 16 * PAGE, MEM_RESERVE | MEM_COMMIT,
                                                      PAGE_READWRITE, eTaskCritical, &p), S_OK);
-    release(manager, p);
+    vm_release(manager, p);
     release_last((IUnknown *)manager);
 }
 
@@ -847,7 +682,7 @@ static void malformed_environment_commit_limit_is_ignored(void **state)
         /* The configured 64 KiB still holds: neither a smaller nor a larger limit. */
         assert_int_equal(IHostMemoryManager_VirtualAlloc(manager, NULL, 16 * PAGE, MEM_RESERVE | MEM_COMMIT,
                                                          PAGE_READWRITE, eTaskCritical, &p), S_OK);
-        release(manager, p);
+        vm_release(manager, p);
         assert_int_equal(IHostMemoryManager_VirtualAlloc(manager, NULL, 17 * PAGE, MEM_RESERVE | MEM_COMMIT,
                                                          PAGE_READWRITE, eTaskCritical, &p), E_OUTOFMEMORY);
         release_last((IUnknown *)manager);
@@ -907,10 +742,6 @@ int main(void)
         T(retry_waits_at_most_the_configured_time_then_applies_the_policy),
         T(request_larger_than_limit_plus_headroom_is_not_waited_for),
         T(malloc_at_a_critical_level_is_retried_once),
-        T(memory_load_under_a_limit_is_the_share_of_the_limit_committed),
-        T(memory_load_is_exact_at_every_page),
-        T(memory_load_is_exact_past_four_gibibytes),
-        T(memory_load_available_never_exceeds_what_the_os_has),
         T(crossing_the_water_marks_notifies_low_neutral_high_in_order),
         T(hovering_at_a_mark_notifies_once),
         T(callback_may_call_back_into_hostmem),
