@@ -94,15 +94,19 @@ static HM_TRACE_OUT_OF_LINE void trace_load(struct memory_manager *manager, HRES
 
 /* The vtable's entry (memory_manager.h). Under a limit the load is the share of the
    limit committed: that is how the limit reaches the CLR's GC, whose thresholds are
-   loads (docs/clr-contract.md, "Memory load and the GC"). The books are read and the
-   load worked out before the OS is asked: nothing waits on them after the call then,
-   and the two figures are read at two instants whichever comes first. The hints make
-   a limit, the reciprocal and success the straight line: the OS answers in a few
-   nanoseconds under Wine, and each taken jump on the way shows (BENCHMARKS.md, 5b). */
+   loads (docs/clr-contract.md, "Memory load and the GC"). It is read from the books on
+   every call. The OS is asked only for what the limit does not decide, its available
+   physical memory (available is the smaller of that and the limit's room), and at most
+   once every HM_PHYSICAL_REFRESH_MS: the CLR has just asked it itself before it asks
+   the host (GetProcessMemoryLoad), on Windows that is a system call, and the GC reads
+   the load at every collection. Two threads may both refresh, and one may read the
+   figure of the refresh before: either is a figure the OS gave within the period.
+   Without a limit every call asks the OS and answers what it says. The hints make a
+   limit with a fresh figure the straight line (BENCHMARKS.md, 5b). */
 HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *load, SIZE_T *available)
 {
     struct memory_manager *manager = impl_from_IHostMemoryManager(iface);
-    uint64_t limit = manager->settings.commit_limit, committed, room = 0;
+    uint64_t limit = manager->settings.commit_limit, committed, room = UINT64_MAX, physical, now = 0;
     MEMORYSTATUSEX status;
     HRESULT hr = S_OK;
 
@@ -114,21 +118,29 @@ HRESULT WINAPI memory_manager_GetMemoryLoad(IHostMemoryManager *iface, DWORD *lo
         committed = hm_ledger_committed_bytes(manager->ledger);
         room = committed < limit ? limit - committed : 0;
         *load = hm_load_percent(&manager->load_divisor, committed);
+        now = hm_os.GetTickCount64();
+        if (HM_LIKELY(now < atomic_load_explicit(&manager->physical_fresh_until, memory_order_acquire))) {
+            physical = atomic_load_explicit(&manager->physical_available, memory_order_relaxed);
+            goto answer;
+        }
     }
     status.dwLength = sizeof(status);
     if (HM_UNLIKELY(!hm_os.GlobalMemoryStatusEx(&status))) {
         *load = 0;
         *available = 0;
         hr = hm_win32_error_to_hresult(GetLastError());
-        goto done;
+        goto done; /* and the next call asks again */
     }
+    physical = status.ullAvailPhys;
     if (HM_LIKELY(limit)) {
-        if (room > status.ullAvailPhys)
-            room = status.ullAvailPhys;
+        atomic_store_explicit(&manager->physical_available, physical, memory_order_relaxed);
+        atomic_store_explicit(&manager->physical_fresh_until, now + HM_PHYSICAL_REFRESH_MS, memory_order_release);
     } else {
         *load = status.dwMemoryLoad;
-        room = status.ullAvailPhys;
     }
+answer:
+    if (room > physical)
+        room = physical;
     *available = room > (uint64_t)SIZE_MAX ? SIZE_MAX : (SIZE_T)room;
 done:
     /* As VirtualProtect: never waits for the trace. */

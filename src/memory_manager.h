@@ -34,6 +34,10 @@
    wait and retry, then applies the policy. Never returned to a caller of hostmem. */
 #define HM_E_NO_MEMORY ((HRESULT)0xE0DE0001L)
 
+/* How long GetMemoryLoad under a limit answers with the OS's last figure for available
+   physical memory before it asks the OS again (limit.c). */
+#define HM_PHYSICAL_REFRESH_MS 100
+
 struct memory_manager {
     /* First, together: what every VirtualAlloc, VirtualFree and GetMemoryLoad reads. An
        OS call pushes the caller's lines out of the caches, and each line read again
@@ -48,6 +52,10 @@ struct memory_manager {
     hm_pressure        pressure;    /* with a commit limit */
     _Atomic(uint32_t)  epoch_waiters; /* retries waiting on freed_epoch (no commit limit) */
     hm_load_divisor    load_divisor; /* GetMemoryLoad's hundredth of the commit limit */
+    /* Under a limit, GetMemoryLoad's last answer from the OS (limit.c): its available
+       physical memory, and the GetTickCount64 until which it stands (0: never asked). */
+    _Atomic(uint64_t)  physical_available;
+    _Atomic(uint64_t)  physical_fresh_until;
     hm_settings        settings;    /* commit_limit and headroom first */
     HANDLE             heap;        /* bookkeeping: this object, the ledger, mallocs' tables */
     hm_allocator       allocator;   /* over heap, for the portable core */
